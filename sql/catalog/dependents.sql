@@ -1,0 +1,20 @@
+-- Objects bound to the table by OID (postgres-facts 9): views and materialized views (through their
+-- rewrite rules) and SQL functions with BEGIN ATOMIC bodies (PG14+), found through pg_depend. $1 = oid.
+SELECT DISTINCT
+       CASE v.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' END AS kind,
+       vn.nspname AS schema,
+       v.relname AS name,
+       pg_get_viewdef(v.oid, false) AS def
+FROM pg_depend d
+JOIN pg_rewrite rw ON rw.oid = d.objid AND d.classid = 'pg_rewrite'::regclass
+JOIN pg_class v ON v.oid = rw.ev_class
+JOIN pg_namespace vn ON vn.oid = v.relnamespace
+WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = $1 AND v.oid <> $1 AND v.relkind IN ('v','m')
+UNION
+SELECT DISTINCT 'function', pn.nspname, p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
+       pg_get_functiondef(p.oid)
+FROM pg_depend d
+JOIN pg_proc p ON p.oid = d.objid AND d.classid = 'pg_proc'::regclass
+JOIN pg_namespace pn ON pn.oid = p.pronamespace
+WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = $1
+ORDER BY 1, 2, 3

@@ -1,0 +1,28 @@
+-- Indexes of a relation ($1 = oid). "method_and_columns" is pg_get_indexdef without its
+-- "CREATE [UNIQUE] INDEX name ON [ONLY] table USING " prefix, cut by exact length (never by searching
+-- for a keyword that a hostile name could contain).
+SELECT ci.relname AS name,
+       x.indisunique AS is_unique,
+       x.indisprimary AS is_primary,
+       EXISTS (SELECT 1 FROM pg_constraint co WHERE co.conindid = x.indexrelid AND co.conrelid = x.indrelid) AS backs_constraint,
+       x.indpred IS NOT NULL AS is_partial,
+       x.indexprs IS NOT NULL AS has_expressions,
+       x.indisvalid AS is_valid,
+       pg_get_indexdef(x.indexrelid) AS def,
+       substr(pg_get_indexdef(x.indexrelid), length(prefix.p) + 1) AS method_and_columns,
+       left(pg_get_indexdef(x.indexrelid), length(prefix.p)) = prefix.p AS prefix_ok,
+       COALESCE((SELECT array_agg(a.attname::text ORDER BY k.ord)
+                   FROM unnest(x.indkey::int2[]) WITH ORDINALITY k(attnum, ord)
+                   JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
+                  WHERE k.attnum > 0 AND k.ord <= x.indnkeyatts), '{}'::text[]) AS key_columns,
+       (SELECT count(*) FROM pg_inherits i WHERE i.inhparent = x.indexrelid)::int AS attached_children
+FROM pg_index x
+JOIN pg_class ci ON ci.oid = x.indexrelid
+JOIN pg_class t ON t.oid = x.indrelid
+JOIN pg_am am ON am.oid = ci.relam
+CROSS JOIN LATERAL (
+  SELECT 'CREATE ' || CASE WHEN x.indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX ' || quote_ident(ci.relname)
+         || ' ON ' || CASE WHEN t.relkind = 'p' THEN 'ONLY ' ELSE '' END || t.oid::regclass::text || ' USING ' AS p
+) prefix
+WHERE x.indrelid = $1
+ORDER BY ci.relname

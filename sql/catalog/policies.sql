@@ -1,0 +1,11 @@
+-- RLS policies on a relation ($1 = oid).
+SELECT pol.polname AS name,
+       pol.polcmd::text AS cmd,
+       pol.polpermissive AS permissive,
+       CASE WHEN pol.polroles = '{0}'::oid[] THEN ARRAY['PUBLIC']
+            ELSE (SELECT array_agg(rolname::text ORDER BY rolname) FROM pg_roles WHERE oid = ANY (pol.polroles)) END AS roles,
+       pg_get_expr(pol.polqual, pol.polrelid) AS using_expr,
+       pg_get_expr(pol.polwithcheck, pol.polrelid) AS check_expr
+FROM pg_policy pol
+WHERE pol.polrelid = $1
+ORDER BY pol.polname

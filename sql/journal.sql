@@ -1,0 +1,31 @@
+-- partwise's journal: a small schema in the target database, so that any terminal and any later run
+-- sees the same state. Idempotent; run before any change.
+CREATE SCHEMA IF NOT EXISTS partwise;
+REVOKE ALL ON SCHEMA partwise FROM PUBLIC;
+
+-- One row per migration (a source table turned into a partitioned one).
+CREATE TABLE IF NOT EXISTS partwise.migration (
+  id            bigserial PRIMARY KEY,
+  source_schema text NOT NULL,
+  source_table  text NOT NULL,
+  new_table     text NOT NULL,
+  config        jsonb NOT NULL,
+  phase         text NOT NULL DEFAULT 'created',
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  updated_at    timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (source_schema, source_table)
+);
+
+-- Every step run: started, finished or failed, with what happened.
+CREATE TABLE IF NOT EXISTS partwise.step_log (
+  id           bigserial PRIMARY KEY,
+  migration_id bigint NOT NULL REFERENCES partwise.migration ON DELETE CASCADE,
+  step         text NOT NULL,
+  status       text NOT NULL CHECK (status IN ('running', 'done', 'failed', 'skipped')),
+  started_at   timestamptz NOT NULL DEFAULT now(),
+  finished_at  timestamptz,
+  detail       jsonb NOT NULL DEFAULT '{}',
+  error        text,
+  pid          int NOT NULL DEFAULT pg_backend_pid()
+);
+CREATE INDEX IF NOT EXISTS step_log_migration_step ON partwise.step_log (migration_id, step, id);

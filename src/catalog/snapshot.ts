@@ -1,0 +1,123 @@
+import type pg from 'pg';
+import type { Config } from '../config/config.js';
+import { ident, qname } from '../db/quote.js';
+import { sqlFile } from '../sqlFiles.js';
+import type {
+  Blocker, Column, Constraint, Dependent, ForeignKeyIn, Grant, Index, LookupRow, OwnedSequence, Partition,
+  PartitionedTableInfo, Policy, Privileges, Publication, Rule, ServerInfo, Snapshot, TableInfo, Trigger,
+} from './types.js';
+
+type Row = Record<string, unknown>;
+
+/** snake_case row keys to camelCase, so SQL files stay idiomatic and TS stays typed. */
+function camel<T>(row: Row): T {
+  const out: Row = {};
+  for (const [k, v] of Object.entries(row)) out[k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] = v;
+  return out as T;
+}
+
+async function rows<T>(client: pg.ClientBase, file: string, params: unknown[]): Promise<T[]> {
+  const r = await client.query(sqlFile(`catalog/${file}`), params);
+  return r.rows.map((x) => camel<T>(x as Row));
+}
+
+function num<T extends Row>(o: T, keys: string[]): T {
+  for (const k of keys) if (o[k] !== null && o[k] !== undefined) (o as Row)[k] = Number(o[k]);
+  return o;
+}
+
+/** Introspects one table by schema and name; null when it does not exist. */
+export async function readTable(client: pg.ClientBase, schema: string, name: string): Promise<TableInfo | null> {
+  const rel = (await rows<Row>(client, 'relation.sql', [schema, name]))[0];
+  if (!rel) return null;
+  num(rel, ['oid', 'reltuples', 'totalBytes', 'tableBytes']);
+  const oid = rel.oid as number;
+  const [columns, constraints, foreignKeysIn, indexes, triggers, rules, policies, grants, dependents, publications, sequences] =
+    [
+      await rows<Column>(client, 'columns.sql', [oid]),
+      await rows<Constraint>(client, 'constraints.sql', [oid]),
+      await rows<ForeignKeyIn>(client, 'foreign_keys_in.sql', [oid]),
+      await rows<Index>(client, 'indexes.sql', [oid]),
+      await rows<Trigger>(client, 'triggers.sql', [oid]),
+      await rows<Rule>(client, 'rules.sql', [oid]),
+      await rows<Policy>(client, 'policies.sql', [oid]),
+      await rows<Grant>(client, 'grants.sql', [oid]),
+      await rows<Dependent>(client, 'dependents.sql', [oid]),
+      await rows<Publication>(client, 'publications.sql', [oid]),
+      await rows<OwnedSequence>(client, 'sequences.sql', [oid]),
+    ];
+  for (const c of columns) num(c as unknown as Row, ['typeOid']);
+  return {
+    ...(rel as unknown as Omit<TableInfo, 'columns'>),
+    columns, constraints, foreignKeysIn, indexes, triggers, rules, policies, grants, dependents, publications, sequences,
+  };
+}
+
+export async function readPartitioned(client: pg.ClientBase, schema: string, name: string): Promise<PartitionedTableInfo | null> {
+  const t = await readTable(client, schema, name);
+  if (!t) return null;
+  const parts = t.relkind === 'p' ? await rows<Partition>(client, 'partitions.sql', [t.oid]) : [];
+  const partitions = [];
+  for (const p of parts) {
+    num(p as unknown as Row, ['oid', 'reltuples', 'tableBytes', 'indexBytes', 'totalBytes']);
+    partitions.push({
+      ...p,
+      grants: await rows<Grant>(client, 'grants.sql', [p.oid]),
+      policies: await rows<Policy>(client, 'policies.sql', [p.oid]),
+      indexes: await rows<Index>(client, 'indexes.sql', [p.oid]),
+    });
+  }
+  return { ...t, partitions };
+}
+
+async function readLookupRows(client: pg.ClientBase, cfg: Config, lookup: TableInfo): Promise<LookupRow[]> {
+  const hasCreatedAt = lookup.columns.some((c) => c.name === 'created_at');
+  const hasLabel = lookup.columns.some((c) => c.name === cfg.lookupLabel);
+  if (!lookup.columns.some((c) => c.name === cfg.lookupKey)) return [];
+  // one pass, so a substituted (quoted) name can never be read as another placeholder
+  const values: Record<string, string> = {
+    key: ident(cfg.lookupKey),
+    label: hasLabel ? ident(cfg.lookupLabel) : 'NULL',
+    table: qname(cfg.lookupSchema, cfg.lookup),
+    order: hasCreatedAt ? `${ident('created_at')}, ${ident(cfg.lookupKey)}` : ident(cfg.lookupKey),
+  };
+  const sql = sqlFile('catalog/lookup_rows.sql').replace(/\{\{(\w+)\}\}/g, (_, k: string) => values[k]!);
+  const r = await client.query<LookupRow>(sql);
+  return r.rows;
+}
+
+/**
+ * One consistent read of everything the planner, check and verify need: a REPEATABLE READ, READ ONLY
+ * transaction, with search_path = pg_catalog so every name the server prints is schema-qualified.
+ */
+export async function takeSnapshot(client: pg.ClientBase, cfg: Config): Promise<Snapshot> {
+  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  try {
+    await client.query(`SELECT set_config('search_path', 'pg_catalog, pg_temp', true)`);
+    const server = camel<ServerInfo>((await client.query(sqlFile('catalog/server.sql'))).rows[0] as Row);
+    const schemaExists = (await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [cfg.schema])).rowCount === 1;
+    const source = await readTable(client, cfg.schema, cfg.table);
+    const lookup = await readTable(client, cfg.lookupSchema, cfg.lookup);
+    const lookupRows = lookup ? await readLookupRows(client, cfg, lookup) : [];
+    const target = await readPartitioned(client, cfg.schema, cfg.newTable);
+    const old = await readTable(client, cfg.schema, cfg.oldTable);
+    const privileges = camel<Privileges>(
+      (await client.query(sqlFile('catalog/privileges.sql'), [
+        source ? qname(cfg.schema, cfg.table) : null,
+        cfg.schema,
+        lookup ? qname(cfg.lookupSchema, cfg.lookup) : null,
+      ])).rows[0] as Row,
+    );
+    const defaultAclGrantees = (await client.query<{ grantee: string }>(sqlFile('catalog/default_acl.sql'), [cfg.schema])).rows.map((r) => r.grantee);
+    const sessionsOnSource = source ? await rows<Blocker>(client, 'long_transactions.sql', [source.oid]) : [];
+    const journalExists = (await client.query(`SELECT 1 FROM pg_namespace WHERE nspname = 'partwise'`)).rowCount === 1;
+    await client.query('COMMIT');
+    return {
+      takenAt: new Date().toISOString(),
+      server, privileges, schemaExists, source, lookup, lookupRows, target, old, defaultAclGrantees, sessionsOnSource, journalExists,
+    };
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  }
+}

@@ -1,0 +1,227 @@
+/** A typed, read-only picture of the source table and its surroundings, taken in one catalog read. */
+
+export interface Column {
+  name: string;
+  attnum: number;
+  type: string;
+  typeOid: number;
+  typeKind: string;
+  typeCategory: string;
+  notNull: boolean;
+  defaultExpr: string | null;
+  /** '' | 'a' (ALWAYS) | 'd' (BY DEFAULT) */
+  identity: string;
+  /** '' | 's' (STORED) */
+  generated: string;
+  generationExpr: string | null;
+  collation: string | null;
+  statTarget: number | null;
+  comment: string | null;
+  identitySequence: string | null;
+}
+
+export interface Constraint {
+  name: string;
+  /** p primary key, u unique, c check, x exclusion, f foreign key, n not-null (PG17+ does not list these here) */
+  type: string;
+  def: string;
+  validated: boolean;
+  deferrable: boolean;
+  deferred: boolean;
+  inherited: boolean;
+  noInherit: boolean;
+  columns: string[];
+  refSchema: string | null;
+  refTable: string | null;
+  indexName: string | null;
+}
+
+export interface ForeignKeyIn {
+  name: string;
+  fromSchema: string;
+  fromTable: string;
+  def: string;
+  columns: string[];
+  refColumns: string[];
+}
+
+export interface Index {
+  name: string;
+  isUnique: boolean;
+  isPrimary: boolean;
+  backsConstraint: boolean;
+  isPartial: boolean;
+  hasExpressions: boolean;
+  isValid: boolean;
+  def: string;
+  methodAndColumns: string;
+  prefixOk: boolean;
+  keyColumns: string[];
+  attachedChildren: number;
+}
+
+export interface Trigger {
+  name: string;
+  def: string;
+  enabled: string;
+  before: boolean;
+  forEachRow: boolean;
+  onInsert: boolean;
+  onUpdate: boolean;
+  onDelete: boolean;
+  onTruncate: boolean;
+  functionSchema: string;
+  functionName: string;
+  functionSource: string;
+  inherited: boolean;
+}
+
+export interface Rule {
+  name: string;
+  def: string;
+}
+
+export interface Policy {
+  name: string;
+  /** r select, a insert, w update, d delete, * all */
+  cmd: string;
+  permissive: boolean;
+  roles: string[];
+  usingExpr: string | null;
+  checkExpr: string | null;
+}
+
+export interface Grant {
+  grantee: string;
+  privilege: string;
+  grantable: boolean;
+  columnName: string | null;
+}
+
+export interface Dependent {
+  kind: 'view' | 'materialized view' | 'function';
+  schema: string;
+  name: string;
+  def: string;
+}
+
+export interface Publication {
+  name: string;
+  viaRoot: boolean;
+}
+
+export interface OwnedSequence {
+  columnName: string;
+  schema: string;
+  name: string;
+  kind: 'identity' | 'owned';
+}
+
+export interface Partition {
+  oid: number;
+  schema: string;
+  name: string;
+  bound: string;
+  isDefault: boolean;
+  relkind: string;
+  rls: boolean;
+  rlsForced: boolean;
+  reltuples: number;
+  tableBytes: number;
+  indexBytes: number;
+  totalBytes: number;
+}
+
+/** Everything partwise knows about one table. */
+export interface TableInfo {
+  oid: number;
+  schema: string;
+  name: string;
+  relkind: string;
+  isPartition: boolean;
+  rls: boolean;
+  rlsForced: boolean;
+  replicaIdentity: string;
+  replicaIdentityIndex: string | null;
+  owner: string;
+  comment: string | null;
+  reltuples: number;
+  totalBytes: number;
+  tableBytes: number;
+  partitionKey: string | null;
+  columns: Column[];
+  constraints: Constraint[];
+  foreignKeysIn: ForeignKeyIn[];
+  indexes: Index[];
+  triggers: Trigger[];
+  rules: Rule[];
+  policies: Policy[];
+  grants: Grant[];
+  dependents: Dependent[];
+  publications: Publication[];
+  sequences: OwnedSequence[];
+}
+
+export interface PartitionedTableInfo extends TableInfo {
+  partitions: Array<Partition & { grants: Grant[]; policies: Policy[]; indexes: Index[] }>;
+}
+
+export interface LookupRow {
+  key: string;
+  label: string | null;
+}
+
+export interface Blocker {
+  pid: number;
+  userName: string | null;
+  applicationName: string | null;
+  state: string | null;
+  xactSeconds: number | null;
+  query: string | null;
+  modes: string | null;
+}
+
+export interface ServerInfo {
+  versionNum: number;
+  version: string;
+  role: string;
+  database: string;
+  superuser: boolean;
+  bypassrls: boolean;
+  canCreateSchema: boolean;
+  statementTimeout: string;
+  lockTimeout: string;
+  maxLocksPerTransaction: number;
+  walLevel: string;
+  roleTimeouts: Array<{ role: string; settings: string[] }>;
+  replicationSlots: Array<{ slot: string; active: boolean; retained_bytes: number }>;
+}
+
+export interface Privileges {
+  sourceSelect: boolean | null;
+  sourceTrigger: boolean | null;
+  sourceOwnerMember: boolean | null;
+  schemaCreate: boolean | null;
+  lookupSelect: boolean | null;
+  lookupTrigger: boolean | null;
+}
+
+export interface Snapshot {
+  takenAt: string;
+  server: ServerInfo;
+  privileges: Privileges;
+  schemaExists: boolean;
+  source: TableInfo | null;
+  lookup: TableInfo | null;
+  lookupRows: LookupRow[];
+  /** the partitioned copy, if an earlier run created it */
+  target: PartitionedTableInfo | null;
+  /** the renamed original, if a swap happened */
+  old: TableInfo | null;
+  /** roles that default privileges would grant a new table to */
+  defaultAclGrantees: string[];
+  /** sessions holding locks on the source */
+  sessionsOnSource: Blocker[];
+  /** partwise's auto-partition trigger on the lookup table, if installed */
+  journalExists: boolean;
+}

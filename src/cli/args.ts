@@ -1,0 +1,127 @@
+import { parseArgs } from 'node:util';
+
+/** Every flag partwise knows; the README documents each one. */
+export const OPTIONS = {
+  url: { type: 'string' },
+  json: { type: 'boolean' },
+  yes: { type: 'boolean', short: 'y' },
+  config: { type: 'string' },
+  schema: { type: 'string' },
+  table: { type: 'string' },
+  key: { type: 'string' },
+  lookup: { type: 'string' },
+  'lookup-schema': { type: 'string' },
+  'lookup-key': { type: 'string' },
+  'lookup-label': { type: 'string' },
+  'new-table': { type: 'string' },
+  'old-table': { type: 'string' },
+  'partition-name': { type: 'string' },
+  'default-partition': { type: 'string' },
+  'lock-timeout': { type: 'string' },
+  'lock-retries': { type: 'string' },
+  'no-auto-partition': { type: 'boolean' },
+  'demo-rows': { type: 'string' },
+  'demo-programs': { type: 'string' },
+  'demo-reset': { type: 'boolean' },
+  // data-moving steps
+  program: { type: 'string' },
+  rows: { type: 'string' },
+  keep: { type: 'boolean' },
+  mode: { type: 'string' },
+  'batch-size': { type: 'string' },
+  'max-rate': { type: 'string' },
+  'sleep-ms': { type: 'string' },
+  data: { type: 'boolean' },
+  'drop-old': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const;
+
+export const COMMANDS = [
+  'check', 'plan', 'create', 'verify', 'status',
+  'test-insert', 'migrate', 'pause', 'resume', 'swap', 'rollback', 'finish', 'maintain', 'monitor', 'watch', 'help',
+] as const;
+export type Command = (typeof COMMANDS)[number];
+
+export type Flags = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export interface ParsedArgs {
+  command: Command | null;
+  flags: Flags;
+}
+
+export function parseCommandLine(argv: string[]): ParsedArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
+  }
+  const [cmd, ...rest] = parsed.positionals;
+  if (rest.length) throw new UsageError(`unexpected argument: ${rest[0]}`);
+  if (cmd !== undefined && !(COMMANDS as readonly string[]).includes(cmd)) throw new UsageError(`unknown command: ${cmd}`);
+  return { command: (cmd as Command | undefined) ?? null, flags: parsed.values as Flags };
+}
+
+export function intFlag(flags: Flags, name: keyof Flags, min: number, max: number): number | undefined {
+  const v = flags[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !/^[0-9]+$/.test(v)) throw new UsageError(`--${name} takes a whole number`);
+  const n = Number(v);
+  if (n < min || n > max) throw new UsageError(`--${name} must be between ${min} and ${max}`);
+  return n;
+}
+
+export const HELP = `partwise — turn a live PostgreSQL table into a LIST-partitioned table, step by step
+
+Usage: partwise [command] [options]
+
+With no command on a terminal, partwise opens the checklist app.
+
+Commands (headless; --json prints one JSON object per line: events, then a result):
+  check          prerequisites, each ok / warn / fail with what to do
+  plan           the whole plan as one reviewable SQL script
+  create         create the partitioned table, its partitions and indexes (needs --yes)
+  verify         compare the created structure with the source (--data: rows and checksums)
+  status         where the migration stands, from the journal
+  test-insert    copy a sample of one program and compare query plans
+  migrate        copy the rows with change capture (--mode one|all|gradual)
+  pause, resume  pause / resume a running migration from any terminal
+  swap           swap the partitioned table in by rename (needs --yes)
+  rollback       undo, before or after the swap, losing no write (needs --yes)
+  finish         remove the capture machinery, keep (or --drop-old) the old table
+  maintain       create missing partitions, move rows out of the default partition
+  watch          read-only view of a migration another terminal runs
+
+Connection (first found wins):
+  --url URL                postgres://user:password@host:port/db?sslmode=require
+  DATABASE_URL             the same, from the environment
+  PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE and ~/.pgpass
+  none of these            an embedded PostgreSQL 17 with a demo dataset (rehearsal)
+
+Table options (defaults: the first user's case; also read from partwise.config.json):
+  --schema public  --table petri_observations  --key program_id
+  --lookup pilot_programs  --lookup-schema <schema>  --lookup-key program_id  --lookup-label name
+  --new-table <table>_partitioned  --old-table <table>_old
+  --partition-name 'petri_obs_prog_{key}'  --default-partition petri_obs_default
+  --config FILE            config file (default ./partwise.config.json when present)
+  --no-auto-partition      no trigger creating partitions for new lookup rows
+
+Execution:
+  --yes, -y                run changes without asking (required when not interactive)
+  --json                   NDJSON events and result
+  --lock-timeout MS        lock_timeout for each DDL attempt (default 1500)
+  --lock-retries N         attempts per DDL step (default 10)
+
+Embedded rehearsal database:
+  --demo-rows N (1000000)  --demo-programs N (12)  --demo-reset
+
+Exit codes: 0 ok, 1 failed, 2 usage error, 3 checks failed
+`;

@@ -1,0 +1,72 @@
+import type pg from 'pg';
+import { describeTarget, resolveConnection, type ConnectionSource } from '../db/connect.js';
+import { detectTransactionPooler, openSession, type SessionSettings } from '../db/session.js';
+import type { Emit } from '../events.js';
+
+export const DEMO_DATABASE = 'partwise_demo';
+
+export interface Connected {
+  client: pg.Client;
+  config: pg.ClientConfig;
+  source: ConnectionSource;
+  poolerProblem: string | null;
+  version: string;
+  /** stops the embedded server if this process started it */
+  close(): Promise<void>;
+}
+
+export interface DemoOptions {
+  rows: number;
+  programs: number;
+  reset: boolean;
+}
+
+/**
+ * Resolves the connection (--url, DATABASE_URL, libpq environment, else embedded), opens the session with
+ * application_name=partwise and the step's timeouts, and checks for a transaction-mode pooler.
+ */
+export async function connectForCommand(urlFlag: string | undefined, settings: SessionSettings, demo: DemoOptions, emit: Emit): Promise<Connected> {
+  const target = resolveConnection(urlFlag);
+  let config = target.config;
+  let stopEmbedded = async () => undefined as void;
+  if (target.source === 'embedded') {
+    const { startEmbedded } = await import('../db/embedded.js');
+    emit({ type: 'info', message: 'no connection given: starting the embedded rehearsal database (PostgreSQL 17)…' });
+    const server = await startEmbedded({ persistent: true, database: DEMO_DATABASE });
+    config = server.config;
+    stopEmbedded = () => server.stop();
+  }
+  let client: pg.Client;
+  try {
+    client = await openSession(config, settings);
+  } catch (e) {
+    await stopEmbedded();
+    throw e;
+  }
+  try {
+    if (target.source === 'embedded') await ensureDemo(client, demo, emit);
+    const poolerProblem = await detectTransactionPooler(client, typeof config.port === 'number' ? config.port : undefined);
+    const version = (await client.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)).rows[0]!.v;
+    emit({ type: 'connected', target: describeTarget(config), version, embedded: target.source === 'embedded' });
+    return {
+      client, config, source: target.source, poolerProblem, version,
+      async close() {
+        await client.end().catch(() => undefined);
+        await stopEmbedded();
+      },
+    };
+  } catch (e) {
+    await client.end().catch(() => undefined);
+    await stopEmbedded();
+    throw e;
+  }
+}
+
+async function ensureDemo(client: pg.Client, demo: DemoOptions, emit: Emit): Promise<void> {
+  const { seedDemo, isDemoSeeded } = await import('../demo/seedDemo.js');
+  if (!demo.reset && (await isDemoSeeded(client))) return;
+  emit({ type: 'info', message: `seeding the demo dataset: ${demo.rows.toLocaleString('en-US')} rows in ${demo.programs} programs…` });
+  await client.query(`SELECT set_config('statement_timeout', '0', false)`);
+  await seedDemo(client, { rows: demo.rows, programs: demo.programs, reset: demo.reset });
+  await client.query(`SELECT set_config('statement_timeout', '60s', false)`);
+}

@@ -1,0 +1,150 @@
+import { createInterface } from 'node:readline/promises';
+import { readFileSync } from 'node:fs';
+import { COMMANDS, HELP, intFlag, parseCommandLine, UsageError, type Command, type Flags } from './args.js';
+
+const CHANGES: ReadonlySet<Command> = new Set(['create', 'migrate', 'swap', 'rollback', 'finish', 'maintain', 'test-insert']);
+
+interface Io {
+  argv: string[];
+  env: NodeJS.ProcessEnv;
+  out: (line: string) => void;
+  err: (line: string) => void;
+  stdinIsTTY: boolean;
+  stdoutIsTTY: boolean;
+}
+
+function version(): string {
+  try {
+    return JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+/** Runs one command line; returns the exit code. Everything heavy is imported lazily so --help is instant. */
+export async function main(io: Io): Promise<number> {
+  let command: Command | null;
+  let flags: Flags;
+  try {
+    ({ command, flags } = parseCommandLine(io.argv));
+  } catch (e) {
+    io.err(`partwise: ${(e as Error).message}\nRun partwise --help for usage.`);
+    return 2;
+  }
+  if (flags.help || command === 'help') {
+    io.out(HELP);
+    return 0;
+  }
+  if (flags.version) {
+    io.out(version());
+    return 0;
+  }
+  const interactive = io.stdinIsTTY && io.stdoutIsTTY && !io.env.CI && io.env.TERM !== 'dumb';
+  if (command === null) {
+    if (!interactive) {
+      io.err(
+        'partwise: the checklist app needs an interactive terminal (stdin and stdout a TTY, TERM not dumb, CI unset).\n' +
+          'Use the headless commands instead, e.g. `partwise check`, `partwise plan`, `partwise create --yes`; see partwise --help.',
+      );
+      return 2;
+    }
+    const { runApp } = await import('./app.js');
+    return runApp(flags, io.env);
+  }
+
+  const [{ resolveConfig, readConfigFile, ConfigError }, { checkGivenName }, { createPrinter }] = await Promise.all([
+    import('../config/config.js'),
+    import('../config/names.js'),
+    import('./printer.js'),
+  ]);
+  const color = !io.env.NO_COLOR && io.stdoutIsTTY && io.env.TERM !== 'dumb' && !flags.json;
+  const printer = createPrinter({ json: Boolean(flags.json), color, out: io.out, note: command === 'plan' ? io.err : io.out });
+  const emit = printer.emit;
+  const usage = (message: string) => {
+    if (flags.json) emit({ type: 'result', command: command!, ok: false, exitCode: 2, summary: message });
+    else io.err(`partwise: ${message}`);
+    return 2;
+  };
+
+  let cfg;
+  let demo;
+  let retry;
+  try {
+    const fileInput = readConfigFile(flags.config ?? 'partwise.config.json', flags.config !== undefined);
+    const fromFlags = {
+      schema: flags.schema, table: flags.table, key: flags.key, lookup: flags.lookup, lookupSchema: flags['lookup-schema'],
+      lookupKey: flags['lookup-key'], lookupLabel: flags['lookup-label'], newTable: flags['new-table'], oldTable: flags['old-table'],
+      partitionName: flags['partition-name'], defaultPartition: flags['default-partition'],
+      lockTimeoutMs: intFlag(flags, 'lock-timeout', 10, 60_000), lockRetries: intFlag(flags, 'lock-retries', 1, 100),
+      autoPartitionTrigger: flags['no-auto-partition'] ? false : undefined,
+    };
+    const merged = { ...fileInput, ...Object.fromEntries(Object.entries(fromFlags).filter(([, v]) => v !== undefined)) };
+    cfg = resolveConfig(merged);
+    for (const [label, name] of [['--schema', cfg.schema], ['--table', cfg.table], ['--key', cfg.key], ['--lookup', cfg.lookup], ['--new-table', cfg.newTable], ['--old-table', cfg.oldTable], ['--default-partition', cfg.defaultPartition]] as const) {
+      const problem = checkGivenName(label, name);
+      if (problem) throw new UsageError(problem);
+    }
+    demo = { rows: intFlag(flags, 'demo-rows', 100, 100_000_000) ?? 1_000_000, programs: intFlag(flags, 'demo-programs', 1, 5000) ?? 12, reset: Boolean(flags['demo-reset']) };
+    retry = { lockTimeoutMs: cfg.lockTimeoutMs, attempts: cfg.lockRetries, baseDelayMs: 250, maxDelayMs: 8000 };
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof ConfigError) return usage(e.message);
+    throw e;
+  }
+
+  if (CHANGES.has(command) && !flags.yes) {
+    if (!interactive || flags.json) return usage(`${command} changes the database: pass --yes to run it without a terminal prompt`);
+    if (!(await confirm(`${command} will change ${cfg.schema}.${cfg.table}'s database. Run partwise plan to see the SQL. Continue?`))) {
+      io.err('partwise: nothing was changed');
+      return 1;
+    }
+  }
+
+  const { connectForCommand } = await import('./connectForCommand.js');
+  const { ConnectError } = await import('../db/session.js');
+  const { redact } = await import('../db/connect.js');
+  let conn;
+  try {
+    conn = await connectForCommand(flags.url, { statementTimeoutMs: 60_000 }, demo, emit);
+  } catch (e) {
+    const msg = redact((e as Error).message);
+    const hint = e instanceof ConnectError && e.hint ? ` (${e.hint})` : '';
+    emit({ type: 'result', command, ok: false, exitCode: 1, summary: `${msg}${hint}; nothing was changed` });
+    return 1;
+  }
+  const stop = () => {
+    // the server rolls back whatever transaction was open; every step is idempotent on re-run
+    void conn.close().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  process.once('SIGHUP', stop);
+  try {
+    const { runCommand } = await import('./commands.js');
+    const ctx = { client: conn.client, connection: conn.config, cfg, emit, retry, poolerProblem: conn.poolerProblem };
+    if (conn.poolerProblem && command !== 'check') {
+      emit({ type: 'result', command, ok: false, exitCode: 1, summary: `refusing to run through a transaction-mode pooler (${conn.poolerProblem}): session SET and advisory locks do not work there. Connect directly or through the session-mode pooler.` });
+      return 1;
+    }
+    const result = await runCommand(command, ctx, flags);
+    emit({ type: 'result', command, ...result, summary: redact(result.summary, conn.config) });
+    return result.exitCode;
+  } catch (e) {
+    const { personError } = await import('../exec/errors.js');
+    const err = personError(e, { unchanged: 'the step did not finish; what it started was rolled back by the server' });
+    emit({ type: 'result', command, ok: false, exitCode: 1, summary: redact(`${err.message}${err.serverHint ? ` (hint: ${err.serverHint})` : ''}`, conn.config), data: { error: err } });
+    return 1;
+  } finally {
+    await conn.close();
+  }
+}
+
+export { COMMANDS };

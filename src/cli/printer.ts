@@ -1,0 +1,73 @@
+import type { CheckItem, EngineEvent } from '../events.js';
+import { formatDuration } from '../format.js';
+
+export interface Printer {
+  emit(e: EngineEvent): void;
+}
+
+interface PrinterOptions {
+  json: boolean;
+  color: boolean;
+  out: (line: string) => void;
+  /** where human lines other than scripts go (stderr for plan, so stdout is a clean SQL script) */
+  note?: (line: string) => void;
+}
+
+const paint = (on: boolean, code: number, s: string) => (on ? `\u001b[${code}m${s}\u001b[0m` : s);
+
+/** The headless face: human lines, or NDJSON (one event per line) with --json. */
+export function createPrinter(o: PrinterOptions): Printer {
+  const red = (s: string) => paint(o.color, 31, s);
+  const green = (s: string) => paint(o.color, 32, s);
+  const yellow = (s: string) => paint(o.color, 33, s);
+  const dim = (s: string) => paint(o.color, 2, s);
+  const mark = (i: CheckItem) => (i.status === 'ok' ? green('ok  ') : i.status === 'warn' ? yellow('warn') : red('FAIL'));
+  const human = (e: EngineEvent): string[] => {
+    switch (e.type) {
+      case 'info':
+        return [e.message];
+      case 'script':
+        return [e.sql];
+      case 'warn':
+        return [yellow(`warning: ${e.message}`)];
+      case 'connected':
+        return [dim(`connected to ${e.target} (PostgreSQL ${e.version})${e.embedded ? ' — embedded rehearsal database' : ''}`)];
+      case 'check':
+      case 'verify': {
+        const i = e.item;
+        const lines = [`${mark(i)}  ${i.title}: ${i.reason}`];
+        for (const d of i.details ?? []) lines.push(dim(`        ${d}`));
+        if (i.todo && i.status !== 'ok') lines.push(`        -> ${i.todo}`);
+        return lines;
+      }
+      case 'step.start':
+        return [`...   ${e.title}`];
+      case 'step.skip':
+        return [dim(`skip  ${e.title} (${e.reason})`)];
+      case 'step.retry': {
+        const who = e.blockers.map((b) => `pid ${b.pid} (${b.state ?? '?'}: ${b.query ?? ''})`).join(', ');
+        return [yellow(`wait  ${e.step}: ${e.message}; attempt ${e.attempt}/${e.attempts}, retrying in ${formatDuration(e.delayMs)}${who ? `; blocked by ${who}` : ''}`)];
+      }
+      case 'step.done':
+        return [`${green('done')}  ${e.title} ${dim(formatDuration(e.ms))}`];
+      case 'step.fail': {
+        const x = e.error;
+        const lines = [red(`FAIL  ${e.title}: ${x.message}`)];
+        if (x.statement) lines.push(`      statement: ${x.statement.split('\n')[0]}${x.statement.includes('\n') ? ' …' : ''}`);
+        if (x.serverDetail) lines.push(`      detail: ${x.serverDetail}`);
+        if (x.serverHint) lines.push(`      hint: ${x.serverHint}`);
+        if (x.unchanged) lines.push(`      unchanged: ${x.unchanged}`);
+        if (x.todo) lines.push(`      -> ${x.todo}`);
+        return lines;
+      }
+      case 'result':
+        return [e.ok ? green(e.summary) : red(e.summary)];
+    }
+  };
+  return {
+    emit(e) {
+      if (o.json) o.out(JSON.stringify(e));
+      else for (const l of human(e)) (e.type === 'script' ? o.out : (o.note ?? o.out))(l);
+    },
+  };
+}

@@ -1,0 +1,197 @@
+import type { CheckItem } from '../events.js';
+import { EXIT } from '../events.js';
+import { takeSnapshot } from '../catalog/snapshot.js';
+import type { Snapshot, TableInfo } from '../catalog/types.js';
+import { ident, qname } from '../db/quote.js';
+import { isSupportedKeyType } from '../plan/listBound.js';
+import { uniquenessNotes } from '../plan/planCreate.js';
+import type { StepContext, StepResult } from './context.js';
+import type { Config } from '../config/config.js';
+import { formatBytes } from '../format.js';
+
+/** A BEFORE row trigger whose function assigns the key cannot work on a partitioned table (postgres-facts 28). */
+export function triggerAssignsKey(functionSource: string, key: string): boolean {
+  const quoted = `"${key.replace(/"/g, '""')}"`;
+  const name = key === key.toLowerCase() && /^[a-z_][a-z0-9_]*$/.test(key) ? `(?:${escapeRe(quoted)}|${escapeRe(key)})` : escapeRe(quoted);
+  return new RegExp(`\\bNEW\\s*\\.\\s*${name}\\s*:?=(?!=)`, 'i').test(functionSource);
+}
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+const item = (id: string, status: CheckItem['status'], title: string, reason: string, todo?: string, details?: string[]): CheckItem => ({
+  id, status, title, reason, ...(todo ? { todo } : {}), ...(details && details.length ? { details } : {}),
+});
+
+/** The structural prerequisites, from the snapshot alone (pure; data checks are added by runCheck). */
+export function structuralChecks(snap: Snapshot, cfg: Config): CheckItem[] {
+  const items: CheckItem[] = [];
+  const s = snap.server;
+  items.push(
+    s.versionNum >= 130000
+      ? item('server-version', 'ok', 'Server version', `PostgreSQL ${s.version}`)
+      : item('server-version', 'fail', 'Server version', `PostgreSQL ${s.version} is older than 13`, 'upgrade the server to PostgreSQL 13 or later'),
+  );
+  const source = snap.source;
+  if (!snap.schemaExists) {
+    items.push(item('table', 'fail', 'Source table', `schema ${cfg.schema} does not exist`, 'check --schema'));
+    return items;
+  }
+  if (!source) {
+    items.push(item('table', 'fail', 'Source table', `table ${cfg.schema}.${cfg.table} does not exist`, 'check --schema and --table'));
+  } else if (source.relkind === 'p') {
+    items.push(item('table', 'fail', 'Source table', `${cfg.schema}.${cfg.table} is already partitioned`, 'nothing to do, or choose another --table'));
+  } else if (source.relkind !== 'r') {
+    items.push(item('table', 'fail', 'Source table', `${cfg.schema}.${cfg.table} is not an ordinary table (relkind ${source.relkind})`, 'choose a table'));
+  } else {
+    items.push(item('table', 'ok', 'Source table', `${cfg.schema}.${cfg.table}: ~${Math.max(0, Math.round(source.reltuples))} rows, ${formatBytes(source.totalBytes)} with indexes`));
+  }
+  const keyCol = source?.columns.find((c) => c.name === cfg.key);
+  if (source && !keyCol) items.push(item('key', 'fail', 'Partition key', `column ${cfg.key} does not exist in ${cfg.schema}.${cfg.table}`, 'check --key'));
+  else if (keyCol && !isSupportedKeyType(keyCol.type))
+    items.push(item('key', 'fail', 'Partition key', `column ${cfg.key} is of type ${keyCol.type}; partwise supports uuid, text, varchar, integer, bigint, smallint`, 'choose another --key'));
+  else if (keyCol) items.push(item('key', 'ok', 'Partition key', `${cfg.key} (${keyCol.type})`));
+
+  const lookup = snap.lookup;
+  const lkCol = lookup?.columns.find((c) => c.name === cfg.lookupKey);
+  if (!lookup) items.push(item('lookup', 'fail', 'Lookup table', `table ${cfg.lookupSchema}.${cfg.lookup} does not exist`, 'check --lookup'));
+  else if (!lkCol) items.push(item('lookup', 'fail', 'Lookup table', `column ${cfg.lookupKey} does not exist in ${cfg.lookupSchema}.${cfg.lookup}`, 'check --lookup-key'));
+  else if (keyCol && lkCol.type !== keyCol.type)
+    items.push(item('lookup', 'fail', 'Lookup table', `key types differ: ${cfg.table}.${cfg.key} is ${keyCol.type}, ${cfg.lookup}.${cfg.lookupKey} is ${lkCol.type}`, 'choose a lookup key of the same type'));
+  else {
+    const hasLabel = lookup.columns.some((c) => c.name === cfg.lookupLabel);
+    items.push(
+      item('lookup', hasLabel ? 'ok' : 'warn', 'Lookup table', `${cfg.lookupSchema}.${cfg.lookup}: ${snap.lookupRows.length} rows, so ${snap.lookupRows.length} partitions plus a default` +
+        (hasLabel ? '' : `; label column ${cfg.lookupLabel} not found, keys are shown instead`)),
+    );
+    if (snap.lookupRows.length > 300)
+      items.push(item('partition-count', 'warn', 'Number of partitions', `${snap.lookupRows.length} partitions: unpruned queries plan slower and take a lock per partition (max_locks_per_transaction is ${s.maxLocksPerTransaction})`, 'make sure queries filter by the key'));
+  }
+
+  const p = snap.privileges;
+  const missing: string[] = [];
+  if (p.sourceSelect === false) missing.push(`SELECT on ${cfg.table}`);
+  if (p.sourceTrigger === false) missing.push(`TRIGGER on ${cfg.table} (change capture)`);
+  if (p.sourceOwnerMember === false) missing.push(`ownership of ${cfg.table} (needed to rename it at the swap)`);
+  if (p.schemaCreate === false) missing.push(`CREATE on schema ${cfg.schema}`);
+  if (!s.canCreateSchema && !snap.journalExists) missing.push('CREATE on the database (journal schema partwise)');
+  if (p.lookupSelect === false) missing.push(`SELECT on ${cfg.lookup}`);
+  if (p.lookupTrigger === false && cfg.autoPartitionTrigger) missing.push(`TRIGGER on ${cfg.lookup} (auto partitions)`);
+  items.push(missing.length
+    ? item('privileges', 'fail', 'Privileges', `role ${s.role} lacks: ${missing.join('; ')}`, `run partwise as the table owner (on Supabase: postgres)`)
+    : item('privileges', 'ok', 'Privileges', `role ${s.role}${s.superuser ? ' (superuser)' : ''} has what partwise needs`));
+
+  if (!source || source.relkind !== 'r') return items;
+  items.push(...sourceChecks(snap, source, cfg));
+  return items;
+}
+
+function sourceChecks(snap: Snapshot, source: TableInfo, cfg: Config): CheckItem[] {
+  const items: CheckItem[] = [];
+  const notes = uniquenessNotes(source, cfg);
+  items.push(notes.length
+    ? item('uniqueness', 'warn', 'Primary key and unique constraints', `${notes.length} constraint(s) gain ${cfg.key}`, 'update upserts in the application before the swap', notes)
+    : item('uniqueness', 'ok', 'Primary key and unique constraints', 'they already contain the key'));
+
+  const fkIn = source.foreignKeysIn;
+  items.push(fkIn.length
+    ? item('foreign-keys-in', 'fail', 'Foreign keys referencing the table',
+        `${fkIn.length} foreign key(s) reference ${cfg.table} by columns that will no longer be unique on their own`,
+        `either add ${cfg.key} to the referencing tables and reference (${[...fkIn[0]!.refColumns.filter((c) => c !== cfg.key), cfg.key].join(', ')}), or drop these foreign keys and enforce them otherwise; then run check again`,
+        fkIn.map((f) => `${f.fromSchema}.${f.fromTable}.${f.name}: ${f.def}`))
+    : item('foreign-keys-in', 'ok', 'Foreign keys referencing the table', 'none'));
+
+  const fkOut = source.constraints.filter((c) => c.type === 'f' && !c.inherited);
+  if (fkOut.length) items.push(item('foreign-keys-out', 'ok', 'Foreign keys from the table', `${fkOut.length}, added to the new table while it is empty`, undefined, fkOut.map((f) => `${f.name}: ${f.def}`)));
+
+  const carried: string[] = [
+    ...source.dependents.map((d) => `${d.kind} ${d.schema}.${d.name}`),
+    ...source.policies.map((p) => `policy ${p.name}`),
+    ...(source.grants.length ? [`${source.grants.length} grant(s) to ${[...new Set(source.grants.map((g) => g.grantee))].join(', ')}`] : []),
+    ...source.publications.map((p) => `publication ${p.name}`),
+    ...source.rules.map((r) => `rule ${r.name}`),
+    ...(source.rls ? ['row level security (enabled' + (source.rlsForced ? ', forced)' : ')')] : []),
+    ...(source.comment !== null ? ['table comment'] : []),
+    ...source.sequences.map((q) => `${q.kind} sequence ${q.schema}.${q.name} of ${q.columnName}`),
+  ];
+  items.push(item('dependents', 'ok', 'Dependent objects', carried.length ? `${carried.length} object(s) partwise carries over` : 'none', undefined, carried));
+  if (source.rls && source.policies.length === 0)
+    items.push(item('rls', 'warn', 'Row level security', 'RLS is enabled without policies: only the owner and BYPASSRLS roles see rows'));
+
+  const keyAssigners = source.triggers.filter((t) => t.before && t.forEachRow && (t.onInsert || t.onUpdate) && triggerAssignsKey(t.functionSource, cfg.key));
+  const others = source.triggers.filter((t) => !keyAssigners.includes(t));
+  if (keyAssigners.length)
+    items.push(item('triggers-key', 'fail', 'Triggers that set the partition key',
+      `BEFORE trigger(s) ${keyAssigners.map((t) => t.name).join(', ')} assign ${cfg.key}; on a partitioned table the row is routed before the trigger runs, so after the swap inserts would fail ("moving row to another partition during a BEFORE FOR EACH ROW trigger is not supported")`,
+      `set ${cfg.key} in the application (or a column DEFAULT) instead, drop the trigger, then run check again`,
+      keyAssigners.map((t) => t.def)));
+  items.push(item('triggers', 'ok', 'Triggers', others.length ? `${others.length} trigger(s), carried over at the swap; they do not fire while partwise copies` : 'none', undefined, others.map((t) => t.def)));
+
+  if (source.constraints.some((c) => c.type === 'x'))
+    items.push(item('exclusion', 'warn', 'Exclusion constraints', 'not carried over to a partitioned table', 're-create them by hand if they include the key with ='));
+  if (source.owner !== snap.server.role)
+    items.push(item('owner', 'warn', 'Owner', `${cfg.table} is owned by ${source.owner}, partwise runs as ${snap.server.role}: the new table will be owned by ${snap.server.role}`, `run as ${source.owner} to keep the owner`));
+
+  const need = source.totalBytes * 2 + source.tableBytes;
+  items.push(item('disk', 'ok', 'Disk and WAL', `the copy needs about ${formatBytes(need)} free (2x table + indexes, plus WAL)`, 'check free space on the server (df) before migrating',
+    snap.server.replicationSlots.map((r) => `replication slot ${r.slot}${r.active ? '' : ' (inactive!)'} retains ${formatBytes(r.retained_bytes)} of WAL`)));
+
+  const long = snap.sessionsOnSource.filter((b) => (b.xactSeconds ?? 0) > 60);
+  items.push(long.length
+    ? item('long-transactions', 'warn', 'Long transactions on the table', `${long.length} session(s) hold locks on ${cfg.table} in transactions older than a minute: they would block DDL`, 'wait for them or end them (pg_cancel_backend)', long.map((b) => `pid ${b.pid} ${b.userName ?? ''} ${b.state ?? ''} ${Math.round(b.xactSeconds ?? 0)} s: ${b.query ?? ''}`))
+    : item('long-transactions', 'ok', 'Long transactions on the table', 'none'));
+  items.push(item('timeouts', 'ok', 'Role timeouts', 'partwise sets its own statement_timeout and lock_timeout per session', undefined,
+    snap.server.roleTimeouts.map((r) => `${r.role}: ${r.settings.join(', ')}`)));
+
+  const leftovers: string[] = [];
+  if (snap.target) leftovers.push(`${cfg.schema}.${cfg.newTable} exists (${snap.target.partitions.length} partitions): create continues it`);
+  if (snap.old) leftovers.push(`${cfg.schema}.${cfg.oldTable} exists: the swap needs this name free`);
+  items.push(leftovers.length
+    ? item('leftovers', snap.old ? 'fail' : 'warn', 'Leftovers of an earlier run', leftovers.join('; '), snap.old ? `rename or drop ${cfg.oldTable}, or choose --old-table` : 'partwise status shows where it stands')
+    : item('leftovers', 'ok', 'Leftovers of an earlier run', 'none'));
+  return items;
+}
+
+/** Data checks: NULL keys and keys missing from the lookup table. One scan each, read-only. */
+async function dataChecks(ctx: StepContext, snap: Snapshot): Promise<CheckItem[]> {
+  const { cfg } = ctx;
+  if (!snap.source || snap.source.relkind !== 'r' || !snap.lookup) return [];
+  const keyCol = snap.source.columns.find((c) => c.name === cfg.key);
+  const lkCol = snap.lookup.columns.find((c) => c.name === cfg.lookupKey);
+  if (!keyCol || !lkCol || keyCol.type !== lkCol.type) return [];
+  const src = qname(cfg.schema, cfg.table);
+  const k = ident(cfg.key);
+  const items: CheckItem[] = [];
+  const nulls = Number((await ctx.client.query(`SELECT count(*) AS n FROM ${src} WHERE ${k} IS NULL`)).rows[0].n);
+  items.push(nulls
+    ? item('null-keys', 'fail', `Rows with NULL ${cfg.key}`, `${nulls} row(s) have no ${cfg.key}; the key becomes NOT NULL through the primary key, so they cannot be copied`, `give them a ${cfg.key} or delete them, then run check again`)
+    : item('null-keys', 'ok', `Rows with NULL ${cfg.key}`, 'none'));
+  const missing = await ctx.client.query<{ key: string; n: string }>(
+    `SELECT s.${k}::text AS key, count(*) AS n FROM ${src} s
+      WHERE s.${k} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${qname(cfg.lookupSchema, cfg.lookup)} l WHERE l.${ident(cfg.lookupKey)} = s.${k})
+      GROUP BY 1 ORDER BY 2 DESC LIMIT 50`,
+  );
+  const total = missing.rows.reduce((a, r) => a + Number(r.n), 0);
+  items.push(missing.rows.length
+    ? item('missing-keys', 'warn', `Keys missing from ${cfg.lookup}`, `${total} row(s) in ${missing.rows.length} key(s) have no ${cfg.lookup} row: they go to the default partition`, `add the missing ${cfg.lookup} rows before create to give them partitions, or run partwise maintain later`,
+        missing.rows.map((r) => `${r.key}: ${r.n} row(s)`))
+    : item('missing-keys', 'ok', `Keys missing from ${cfg.lookup}`, 'none'));
+  return items;
+}
+
+export async function runCheck(ctx: StepContext): Promise<StepResult> {
+  const snap = await takeSnapshot(ctx.client, ctx.cfg);
+  const items = [...structuralChecks(snap, ctx.cfg)];
+  items.push(ctx.poolerProblem
+    ? item('pooler', 'fail', 'Connection mode', `transaction-mode pooler: ${ctx.poolerProblem}; session SET and advisory locks do not work there`, 'connect directly (Supabase: db.<project>.supabase.co:5432) or through the session-mode pooler (port 5432)')
+    : item('pooler', 'ok', 'Connection mode', 'a direct or session-mode connection'));
+  items.push(...(await dataChecks(ctx, snap)));
+  for (const i of items) ctx.emit({ type: 'check', item: i });
+  const fails = items.filter((i) => i.status === 'fail').length;
+  const warns = items.filter((i) => i.status === 'warn').length;
+  return {
+    ok: fails === 0,
+    exitCode: fails ? EXIT.checksFailed : EXIT.ok,
+    summary: fails ? `${fails} check(s) failed, ${warns} warning(s)` : `all prerequisites met${warns ? `, ${warns} warning(s)` : ''}`,
+    data: { items },
+  };
+}

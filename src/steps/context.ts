@@ -1,0 +1,23 @@
+import type pg from 'pg';
+import type { Config } from '../config/config.js';
+import type { Emit } from '../events.js';
+import type { RetryPolicy } from '../exec/runStep.js';
+
+/** What every step gets: one session, the resolved config, where to send events. */
+export interface StepContext {
+  client: pg.Client;
+  /** for steps that need a second session (observers, concurrent work) */
+  connection: pg.ClientConfig;
+  cfg: Config;
+  emit: Emit;
+  retry: RetryPolicy;
+  /** a transaction-mode pooler found while connecting, if any */
+  poolerProblem: string | null;
+}
+
+export interface StepResult {
+  ok: boolean;
+  exitCode: number;
+  summary: string;
+  data?: unknown;
+}
