@@ -62,6 +62,10 @@ export function createPrinter(o: PrinterOptions): Printer {
       }
       case 'result':
         return [e.ok ? green(e.summary) : red(e.summary)];
+      case 'progress':
+        return [dim(`      ${e.label ?? e.program}: ${e.copied}/${e.total} ${e.state}${e.rowsPerSec ? `, ${Math.round(e.rowsPerSec)} rows/s` : ''}`)];
+      case 'progress.overall':
+        return [`      overall ${e.copied}/${e.total}${e.rowsPerSec ? `, ${Math.round(e.rowsPerSec)} rows/s` : ''}${e.etaSec !== null ? `, ETA ${formatDuration(e.etaSec * 1000)}` : ''}, backlog ${e.backlog}${e.paused ? ', PAUSED' : ''}`];
     }
   };
   return {
