@@ -29,3 +29,14 @@ CREATE TABLE IF NOT EXISTS partwise.step_log (
   pid          int NOT NULL DEFAULT pg_backend_pid()
 );
 CREATE INDEX IF NOT EXISTS step_log_migration_step ON partwise.step_log (migration_id, step, id);
+
+-- Live controls of a running migration, changed from any terminal (pause / resume, rate, batch size);
+-- the copy loop reads them between batches.
+CREATE TABLE IF NOT EXISTS partwise.control (
+  migration_id bigint PRIMARY KEY REFERENCES partwise.migration ON DELETE CASCADE,
+  paused       boolean NOT NULL DEFAULT false,
+  batch_size   int NOT NULL DEFAULT 10000 CHECK (batch_size BETWEEN 1 AND 1000000),
+  max_rate     int CHECK (max_rate IS NULL OR max_rate > 0),
+  sleep_ms     int NOT NULL DEFAULT 0 CHECK (sleep_ms >= 0),
+  updated_at   timestamptz NOT NULL DEFAULT now()
+);

@@ -13,6 +13,8 @@ export interface StepContext {
   retry: RetryPolicy;
   /** a transaction-mode pooler found while connecting, if any */
   poolerProblem: string | null;
+  /** aborted on SIGINT / SIGTERM / SIGHUP or quit: long steps stop at the next safe point (after the current batch commits) */
+  signal?: AbortSignal;
 }
 
 export interface StepResult {

@@ -1,0 +1,37 @@
+import type pg from 'pg';
+import type { Config } from '../config/config.js';
+import { Journal } from '../journal/journal.js';
+
+/** The live controls of a migration: read by the copy loop between batches, set from any terminal. */
+export interface Controls {
+  paused: boolean;
+  batchSize: number;
+  /** rows per second, null for no limit */
+  maxRate: number | null;
+  sleepMs: number;
+}
+
+export const DEFAULT_CONTROLS: Controls = { paused: false, batchSize: 10_000, maxRate: null, sleepMs: 0 };
+
+async function migrationId(client: pg.ClientBase, cfg: Config): Promise<number> {
+  return (await Journal.open(client, cfg)).migrationId;
+}
+
+export async function readControls(client: pg.ClientBase, cfg: Config): Promise<Controls> {
+  const id = await migrationId(client, cfg);
+  const r = await client.query(`SELECT paused, batch_size, max_rate, sleep_ms FROM partwise.control WHERE migration_id = $1`, [id]);
+  const row = r.rows[0];
+  return row ? { paused: row.paused, batchSize: row.batch_size, maxRate: row.max_rate, sleepMs: row.sleep_ms } : { ...DEFAULT_CONTROLS };
+}
+
+/** Changes some controls; the others keep their values. Returns the controls now in force. */
+export async function setControls(client: pg.ClientBase, cfg: Config, change: Partial<Controls>): Promise<Controls> {
+  const id = await migrationId(client, cfg);
+  const next = { ...(await readControls(client, cfg)), ...change };
+  await client.query(
+    `INSERT INTO partwise.control (migration_id, paused, batch_size, max_rate, sleep_ms) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (migration_id) DO UPDATE SET paused = $2, batch_size = $3, max_rate = $4, sleep_ms = $5, updated_at = now()`,
+    [id, next.paused, next.batchSize, next.maxRate, next.sleepMs],
+  );
+  return next;
+}
