@@ -13,7 +13,9 @@ import { formatBytes } from '../format.js';
 export function triggerAssignsKey(functionSource: string, key: string): boolean {
   const quoted = `"${key.replace(/"/g, '""')}"`;
   const name = key === key.toLowerCase() && /^[a-z_][a-z0-9_]*$/.test(key) ? `(?:${escapeRe(quoted)}|${escapeRe(key)})` : escapeRe(quoted);
-  return new RegExp(`\\bNEW\\s*\\.\\s*${name}\\s*:?=(?!=)`, 'i').test(functionSource);
+  // an assignment is a statement: it follows a statement boundary (`IF NEW.k = 1 THEN` is a comparison)
+  const start = String.raw`(?:^|;|\bBEGIN\b|\bTHEN\b|\bELSE\b|\bLOOP\b)\s*`;
+  return new RegExp(`${start}NEW\\s*\\.\\s*${name}\\s*:?=(?!=)`, 'i').test(functionSource);
 }
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -92,13 +94,16 @@ function sourceChecks(snap: Snapshot, source: TableInfo, cfg: Config): CheckItem
     ? item('uniqueness', 'warn', 'Primary key and unique constraints', `${notes.length} constraint(s) gain ${cfg.key}`, 'update upserts in the application before the swap', notes)
     : item('uniqueness', 'ok', 'Primary key and unique constraints', 'they already contain the key'));
 
-  const fkIn = source.foreignKeysIn;
-  items.push(fkIn.length
+  // an incoming FK can follow the table only if it references columns that stay unique: ones that include the key
+  const fkBlocked = source.foreignKeysIn.filter((f) => !f.refColumns.includes(cfg.key));
+  const fkCarried = source.foreignKeysIn.filter((f) => f.refColumns.includes(cfg.key));
+  items.push(fkBlocked.length
     ? item('foreign-keys-in', 'fail', 'Foreign keys referencing the table',
-        `${fkIn.length} foreign key(s) reference ${cfg.table} by columns that will no longer be unique on their own`,
-        `either add ${cfg.key} to the referencing tables and reference (${[...fkIn[0]!.refColumns.filter((c) => c !== cfg.key), cfg.key].join(', ')}), or drop these foreign keys and enforce them otherwise; then run check again`,
-        fkIn.map((f) => `${f.fromSchema}.${f.fromTable}.${f.name}: ${f.def}`))
-    : item('foreign-keys-in', 'ok', 'Foreign keys referencing the table', 'none'));
+        `${fkBlocked.length} foreign key(s) reference ${cfg.table} by (${fkBlocked[0]!.refColumns.join(', ')}), which is no longer unique on its own after partitioning`,
+        `either add ${cfg.key} to the referencing table and make the foreign key (${[...fkBlocked[0]!.refColumns, cfg.key].join(', ')}) referencing a UNIQUE (${[...fkBlocked[0]!.refColumns, cfg.key].join(', ')}) on ${cfg.table}, or drop the foreign key and enforce it otherwise; then run check again`,
+        fkBlocked.map((f) => `${f.fromSchema}.${f.fromTable}.${f.name}: ${f.def}`))
+    : item('foreign-keys-in', 'ok', 'Foreign keys referencing the table', fkCarried.length ? `${fkCarried.length}, all include ${cfg.key}: recreated on the new table at the swap` : 'none',
+        undefined, fkCarried.map((f) => `${f.fromSchema}.${f.fromTable}.${f.name}: ${f.def}`)));
 
   const fkOut = source.constraints.filter((c) => c.type === 'f' && !c.inherited);
   if (fkOut.length) items.push(item('foreign-keys-out', 'ok', 'Foreign keys from the table', `${fkOut.length}, added to the new table while it is empty`, undefined, fkOut.map((f) => `${f.name}: ${f.def}`)));

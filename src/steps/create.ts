@@ -7,6 +7,8 @@ import { planCreate } from '../plan/planCreate.js';
 import { structuralChecks } from './check.js';
 import type { StepContext, StepResult } from './context.js';
 
+const CREATE_BLOCKERS = new Set(['server-version', 'table', 'key', 'lookup', 'privileges']);
+
 /**
  * Runs the create steps. Each step is its own transaction with lock_timeout and retries; steps the catalog shows
  * as done are skipped, so a re-run after a failure half-way continues and ends in the same state.
@@ -14,7 +16,9 @@ import type { StepContext, StepResult } from './context.js';
 export async function runCreate(ctx: StepContext): Promise<StepResult> {
   const { client, cfg, emit } = ctx;
   const snap = await takeSnapshot(client, cfg);
-  const blocking = structuralChecks(snap, cfg).filter((i) => i.status === 'fail' && i.id !== 'leftovers');
+  // only what makes the creation itself impossible stops create; the rest (foreign keys in, key-assigning
+  // triggers, leftovers) is reported by check and enforced before the swap
+  const blocking = structuralChecks(snap, cfg).filter((i) => i.status === 'fail' && CREATE_BLOCKERS.has(i.id));
   if (blocking.length) {
     for (const i of blocking) emit({ type: 'check', item: i });
     return { ok: false, exitCode: EXIT.checksFailed, summary: `prerequisites not met (${blocking.map((i) => i.title).join(', ')}); nothing was changed. Run partwise check.` };

@@ -80,7 +80,8 @@ export function verifyStructure(snap: Snapshot, cfg: Config): CheckItem[] {
   for (const c of src.constraints.filter((x) => !x.inherited)) {
     if (c.type === 'p' || c.type === 'u') {
       const want = withKey(c.columns, cfg.key).join(',');
-      if (!tgtCons.some((t) => t.type === c.type && t.columns.join(',') === want)) cIssues.push(`${c.type === 'p' ? 'primary key' : 'unique'} (${want}) missing`);
+      // PostgreSQL drops a UNIQUE that duplicates the primary key: either kind satisfies it
+      if (!tgtCons.some((t) => (t.type === c.type || t.type === 'p') && t.columns.join(',') === want)) cIssues.push(`${c.type === 'p' ? 'primary key' : 'unique'} (${want}) missing`);
     } else if (c.type === 'c' && !c.noInherit) {
       if (!tgtCons.some((t) => t.type === 'c' && t.name === c.name && t.def === c.def)) cIssues.push(`check ${c.name} missing or different`);
     } else if (c.type === 'f') {
