@@ -289,3 +289,25 @@ describe('failure half-way and schema drift', () => {
     }
   });
 });
+
+describe('integer keys', () => {
+  it('create and verify work with an integer key, including a negative key value', async () => {
+    const db = await setup(`
+      CREATE TABLE shops (shop_no integer PRIMARY KEY, title text);
+      INSERT INTO shops VALUES (1, 'one'), (2, 'two'), (-3, 'minus three');
+      CREATE TABLE orders (order_id serial PRIMARY KEY, shop_no integer NOT NULL, total numeric);
+      INSERT INTO orders (shop_no, total) SELECT (ARRAY[1, 2, -3])[1 + g % 3], g FROM generate_series(1, 30) g;`);
+    const { ctx, close } = await engineContext(db.config, { table: 'orders', key: 'shop_no', lookup: 'shops', lookupKey: 'shop_no', lookupLabel: 'title', partitionName: 'orders_s{key}', defaultPartition: 'orders_default' });
+    try {
+      expect((await runCreate(ctx)).exitCode).toBe(0);
+      const verified = await runVerify(ctx);
+      expect(items(verified.data).filter((i) => i.status !== 'ok')).toEqual([]);
+      const snap = await takeSnapshot(ctx.client, ctx.cfg);
+      expect(snap.target!.partitions.map((p) => p.bound).sort()).toEqual(["DEFAULT", "FOR VALUES IN ('-3')", 'FOR VALUES IN (1)', 'FOR VALUES IN (2)']);
+      expect((await runCreate(ctx)).summary).toMatch(/0 step\(s\) run/);
+    } finally {
+      await close();
+      await db.drop();
+    }
+  });
+});
