@@ -40,3 +40,39 @@ CREATE TABLE IF NOT EXISTS partwise.control (
   sleep_ms     int NOT NULL DEFAULT 0 CHECK (sleep_ms >= 0),
   updated_at   timestamptz NOT NULL DEFAULT now()
 );
+
+-- The live copy (migrate): one checkpoint per scope ('all', 'key:<key text>' for one program, 'rest' for keys
+-- without a lookup row), written in the same transaction as the batch it describes, so a killed process resumes
+-- without gaps or duplicates. Positions are heap blocks of the source's current file (filenode): a rewrite of the
+-- source (TRUNCATE, VACUUM FULL, CLUSTER, a rewriting ALTER TABLE) changes the filenode and restarts the scope.
+CREATE TABLE IF NOT EXISTS partwise.copy_checkpoint (
+  migration_id bigint NOT NULL REFERENCES partwise.migration ON DELETE CASCADE,
+  scope        text NOT NULL,
+  filenode     oid NOT NULL,
+  end_block    bigint NOT NULL,
+  next_block   bigint NOT NULL DEFAULT 0,
+  copied       bigint NOT NULL DEFAULT 0,
+  done         boolean NOT NULL DEFAULT false,
+  updated_at   timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (migration_id, scope)
+);
+
+-- Rows the copy inserted per program (key text), for progress; updated with each batch.
+CREATE TABLE IF NOT EXISTS partwise.copy_progress (
+  migration_id bigint NOT NULL REFERENCES partwise.migration ON DELETE CASCADE,
+  program      text NOT NULL,
+  copied       bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (migration_id, program)
+);
+
+-- Results of verify --data: swap refuses unless the latest one is ok.
+CREATE TABLE IF NOT EXISTS partwise.data_verification (
+  id           bigserial PRIMARY KEY,
+  migration_id bigint NOT NULL REFERENCES partwise.migration ON DELETE CASCADE,
+  verified_at  timestamptz NOT NULL DEFAULT now(),
+  ok           boolean NOT NULL,
+  programs     int NOT NULL,
+  rows_compared bigint NOT NULL,
+  pending      bigint NOT NULL,
+  mismatches   jsonb NOT NULL DEFAULT '[]'
+);

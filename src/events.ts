@@ -1,5 +1,6 @@
 import type { Blocker } from './catalog/types.js';
 import type { LockInfo } from './plan/types.js';
+import type { PartitionSizes } from './monitor/partitionSizes.js';
 
 /** A failure said for people: what failed, the server's words, what was left unchanged, what to do. */
 export interface PersonError {
@@ -44,8 +45,11 @@ export type EngineEvent =
   | { type: 'progress'; program: string; label: string | null; copied: number; total: number; rowsPerSec: number; etaSec: number | null; state: ProgramState }
   /** the whole copy: totals, change-capture backlog and the live controls */
   | { type: 'progress.overall'; copied: number; total: number; rowsPerSec: number; etaSec: number | null; backlog: number; paused: boolean; batchSize: number; maxRate: number | null; mode: 'one' | 'all' | 'gradual' }
+  /** the partition size table (monitor): one catalog read */
+  | { type: 'partition.sizes'; sizes: PartitionSizes }
   | { type: 'result'; command: string; ok: boolean; exitCode: number; summary: string; data?: unknown };
 
 export type Emit = (e: EngineEvent) => void;
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, checksFailed: 3 } as const;
+/** interrupted: stopped on a signal at a safe point (130 = 128 + SIGINT, as shells report it) */
+export const EXIT = { ok: 0, failed: 1, usage: 2, checksFailed: 3, interrupted: 130 } as const;

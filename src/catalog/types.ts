@@ -103,6 +103,14 @@ export interface Dependent {
   schema: string;
   name: string;
   def: string;
+  /** views and materialized views: reloptions (e.g. security_invoker=true), null for none */
+  options?: string[] | null;
+  owner?: string | null;
+  comment?: string | null;
+  /** materialized views: their indexes' definitions */
+  indexDefs?: string[] | null;
+  /** materialized views: JSON array of Grant, rebuilt after DROP + CREATE */
+  grants?: string | null;
 }
 
 export interface Publication {

@@ -1,7 +1,125 @@
+import { EventEmitter } from 'node:events';
 import type { Flags } from './args.js';
+import { intFlag, UsageError } from './args.js';
 
-/** The Ink checklist app (src/screens/). */
-export async function runApp(_flags: Flags, _env: NodeJS.ProcessEnv): Promise<number> {
-  process.stderr.write('partwise: the checklist app is not built yet; use the headless commands (partwise --help).\n');
-  return 2;
+interface AppOptions {
+  /** `partwise watch`: the same screens, no action */
+  readOnly?: boolean;
+}
+
+/** The resolved config, as main.ts resolves it for the headless commands (flags over partwise.config.json). */
+async function resolveAppConfig(flags: Flags) {
+  const [{ resolveConfig, readConfigFile }, { checkGivenName }] = await Promise.all([import('../config/config.js'), import('../config/names.js')]);
+  const fileInput = readConfigFile(flags.config ?? 'partwise.config.json', flags.config !== undefined);
+  const fromFlags = {
+    schema: flags.schema, table: flags.table, key: flags.key, lookup: flags.lookup, lookupSchema: flags['lookup-schema'],
+    lookupKey: flags['lookup-key'], lookupLabel: flags['lookup-label'], newTable: flags['new-table'], oldTable: flags['old-table'],
+    partitionName: flags['partition-name'], defaultPartition: flags['default-partition'],
+    lockTimeoutMs: intFlag(flags, 'lock-timeout', 10, 60_000), lockRetries: intFlag(flags, 'lock-retries', 1, 100),
+    autoPartitionTrigger: flags['no-auto-partition'] ? false : undefined,
+  };
+  const cfg = resolveConfig({ ...fileInput, ...Object.fromEntries(Object.entries(fromFlags).filter(([, v]) => v !== undefined)) });
+  for (const [label, name] of [['--schema', cfg.schema], ['--table', cfg.table], ['--key', cfg.key], ['--lookup', cfg.lookup], ['--new-table', cfg.newTable], ['--old-table', cfg.oldTable], ['--default-partition', cfg.defaultPartition]] as const) {
+    const problem = checkGivenName(label, name);
+    if (problem) throw new UsageError(problem);
+  }
+  const demo = { rows: intFlag(flags, 'demo-rows', 100, 100_000_000) ?? 1_000_000, programs: intFlag(flags, 'demo-programs', 1, 5000) ?? 12, reset: Boolean(flags['demo-reset']) };
+  const retry = { lockTimeoutMs: cfg.lockTimeoutMs, attempts: cfg.lockRetries, baseDelayMs: 250, maxDelayMs: 8000 };
+  return { cfg, demo, retry };
+}
+
+/**
+ * The Ink checklist app (src/screens/): connects like the headless commands (the embedded rehearsal database when no
+ * connection is given), opens a second session for the app's own reads, and renders until the user quits.
+ * main.ts only calls this on an interactive terminal (stdin and stdout TTYs, TERM not dumb, CI unset).
+ */
+export async function runApp(flags: Flags, env: NodeJS.ProcessEnv, opts: AppOptions = {}): Promise<number> {
+  const colors = !env.NO_COLOR;
+  // chalk (inside Ink) reads this when it loads: no escape codes at all under NO_COLOR
+  if (!colors) process.env.FORCE_COLOR = '0';
+  const { ConfigError } = await import('../config/config.js');
+  let resolved;
+  try {
+    resolved = await resolveAppConfig(flags);
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof ConfigError) {
+      process.stderr.write(`partwise: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  const { cfg, demo, retry } = resolved;
+  const [{ connectForCommand }, { redact }, { ConnectError, openSession, READ_SESSION }] = await Promise.all([
+    import('./connectForCommand.js'), import('../db/connect.js'), import('../db/session.js'),
+  ]);
+
+  let server = { target: '', version: '', embedded: false };
+  let conn;
+  try {
+    conn = await connectForCommand(flags.url, { statementTimeoutMs: 60_000 }, demo, (e) => {
+      if (e.type === 'info') process.stdout.write(`partwise: ${e.message}\n`);
+      if (e.type === 'connected') server = { target: e.target, version: e.version, embedded: e.embedded };
+    });
+  } catch (e) {
+    const hint = e instanceof ConnectError && e.hint ? ` (${e.hint})` : '';
+    process.stderr.write(`partwise: ${redact((e as Error).message)}${hint}; nothing was changed\n`);
+    return 1;
+  }
+  if (conn.poolerProblem) {
+    process.stderr.write(`partwise: refusing to run through a transaction-mode pooler (${conn.poolerProblem}): session SET and advisory locks do not work there. Connect directly or through the session-mode pooler.\n`);
+    await conn.close();
+    return 1;
+  }
+  let view;
+  try {
+    view = await openSession(conn.config, READ_SESSION);
+  } catch (e) {
+    process.stderr.write(`partwise: ${redact((e as Error).message, conn.config)}; nothing was changed\n`);
+    await conn.close();
+    return 1;
+  }
+
+  const [React, { render }, { App }, { ColorProvider }, { runCommand }] = await Promise.all([
+    import('react'), import('ink'), import('../screens/App.js'), import('../screens/Theme.js'), import('./commands.js'),
+  ]);
+  const session = {
+    engine: { client: conn.client, connection: conn.config, cfg, retry, poolerProblem: conn.poolerProblem },
+    view, server, readOnly: Boolean(opts.readOnly), runCommand,
+  };
+  const signals = new EventEmitter();
+  let exitCode = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  let signalled = false;
+  const onSignal = () => {
+    // the first signal stops the running step at a safe point; a second one closes the connections at once
+    if (signalled) {
+      void Promise.allSettled([view.end(), conn.close()]).finally(() => process.exit(130));
+      return;
+    }
+    signalled = true;
+    signals.emit('stop');
+  };
+  for (const sig of ['SIGHUP', 'SIGTERM', 'SIGINT'] as const) process.on(sig, onSignal);
+
+  const tree = React.createElement(ColorProvider, {
+    enabled: colors,
+    children: React.createElement(App, {
+      session, signals,
+      onExit: (code: number) => {
+        exitCode = code;
+        done();
+      },
+    }),
+  });
+  const ink = render(tree, { exitOnCtrlC: false, maxFps: 10, incrementalRendering: true, patchConsole: true });
+  try {
+    await finished;
+  } finally {
+    ink.unmount();
+    for (const sig of ['SIGHUP', 'SIGTERM', 'SIGINT'] as const) process.off(sig, onSignal);
+    await view.end().catch(() => undefined);
+    await conn.close();
+  }
+  return exitCode;
 }

@@ -92,12 +92,14 @@ Commands (headless; --json prints one JSON object per line: events, then a resul
   verify         compare the created structure with the source (--data: rows and checksums)
   status         where the migration stands, from the journal
   test-insert    copy a sample of one program and compare query plans
+                 (--program ID|LABEL, default the largest; --rows 100; --keep leaves the sample)
   migrate        copy the rows with change capture (--mode one|all|gradual)
   pause, resume  pause / resume a running migration from any terminal
   swap           swap the partitioned table in by rename (needs --yes)
   rollback       undo, before or after the swap, losing no write (needs --yes)
   finish         remove the capture machinery, keep (or --drop-old) the old table
   maintain       create missing partitions, move rows out of the default partition
+  monitor        partition sizes, estimates, scans; flags rows in the default partition (--json: the rows)
   watch          read-only view of a migration another terminal runs
 
 Connection (first found wins):

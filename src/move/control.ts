@@ -18,8 +18,14 @@ async function migrationId(client: pg.ClientBase, cfg: Config): Promise<number> 
 }
 
 export async function readControls(client: pg.ClientBase, cfg: Config): Promise<Controls> {
-  const id = await migrationId(client, cfg);
-  const r = await client.query(`SELECT paused, batch_size, max_rate, sleep_ms FROM partwise.control WHERE migration_id = $1`, [id]);
+  // read between every batch: a plain lookup, without re-running the journal's DDL
+  const exists = await client.query(`SELECT to_regclass('partwise.control') IS NOT NULL AS ok`);
+  if (!exists.rows[0].ok) return { ...DEFAULT_CONTROLS };
+  const r = await client.query(
+    `SELECT c.paused, c.batch_size, c.max_rate, c.sleep_ms FROM partwise.control c JOIN partwise.migration m ON m.id = c.migration_id
+      WHERE m.source_schema = $1 AND m.source_table = $2`,
+    [cfg.schema, cfg.table],
+  );
   const row = r.rows[0];
   return row ? { paused: row.paused, batchSize: row.batch_size, maxRate: row.max_rate, sleepMs: row.sleep_ms } : { ...DEFAULT_CONTROLS };
 }

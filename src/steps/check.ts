@@ -8,6 +8,7 @@ import { uniquenessNotes } from '../plan/planCreate.js';
 import type { StepContext, StepResult } from './context.js';
 import type { Config } from '../config/config.js';
 import { formatBytes } from '../format.js';
+import { captureKeyColumns } from '../move/captureNames.js';
 
 /** A BEFORE row trigger whose function assigns the key cannot work on a partitioned table (postgres-facts 28). */
 export function triggerAssignsKey(functionSource: string, key: string): boolean {
@@ -93,6 +94,12 @@ function sourceChecks(snap: Snapshot, source: TableInfo, cfg: Config): CheckItem
   items.push(notes.length
     ? item('uniqueness', 'warn', 'Primary key and unique constraints', `${notes.length} constraint(s) gain ${cfg.key}`, 'update upserts in the application before the swap', notes)
     : item('uniqueness', 'ok', 'Primary key and unique constraints', 'they already contain the key'));
+
+  const captureKey = captureKeyColumns(source);
+  items.push(captureKey
+    ? item('capture-key', 'ok', 'Row identity for change capture', `rows are identified by (${captureKey.map((c) => c.name).join(', ')})`)
+    : item('capture-key', 'fail', 'Row identity for change capture', `${cfg.table} has no PRIMARY KEY and no UNIQUE constraint on NOT NULL columns: change capture cannot tell which row a write changed`,
+        `add a primary key (ALTER TABLE ${qname(cfg.schema, cfg.table)} ADD PRIMARY KEY (...)), then run check again`));
 
   // an incoming FK can follow the table only if it references columns that stay unique: ones that include the key
   const fkBlocked = source.foreignKeysIn.filter((f) => !f.refColumns.includes(cfg.key));

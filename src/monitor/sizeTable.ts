@@ -1,0 +1,57 @@
+import { formatBytes } from '../format.js';
+import type { PartitionSizes } from './partitionSizes.js';
+
+/** The hint shown whenever the default partition holds rows (postgres-facts 15). */
+export const DEFAULT_ROWS_HINT = 'the default partition holds rows: a partition is missing for them; run partwise maintain --yes';
+
+const when = (d: Date | null) => (d ? d.toISOString().slice(0, 16).replace('T', ' ') : '-');
+
+/** The bound's value list without the `FOR VALUES IN (...)` wrapper, for narrow columns. */
+export function boundValues(bound: string): string {
+  const m = /^FOR VALUES IN \((.*)\)$/s.exec(bound);
+  return m ? m[1]! : bound;
+}
+
+export interface SizeTableLine {
+  text: string;
+  /** the default partition holding rows, or the hint: shown in a warning color */
+  warn: boolean;
+}
+
+/** The headless monitor table: aligned columns, a totals row, the default partition flagged when it holds rows. */
+export function partitionSizeLines(s: PartitionSizes): SizeTableLine[] {
+  if (!s.table) return [{ text: 'no partitioned table yet: run partwise create', warn: false }];
+  const header = ['partition', 'program', 'bound', 'est. rows', 'table', 'indexes', 'total', 'share', 'last analyze', 'scans seq/idx'];
+  const right = new Set([3, 4, 5, 6, 7]);
+  const body = s.rows.map((p) => [
+    p.name + (p.isDefault && p.hasRows ? ' (!)' : ''),
+    p.label ?? (p.isDefault ? '(default)' : '-'),
+    boundValues(p.bound),
+    p.estimatedRows === null ? 'never analyzed' : String(Math.round(p.estimatedRows)),
+    formatBytes(p.tableBytes),
+    formatBytes(p.indexBytes),
+    formatBytes(p.totalBytes),
+    `${(p.share * 100).toFixed(1)}%`,
+    when(latest(p.lastAnalyze, p.lastAutoanalyze)),
+    `${p.seqScan ?? '-'}/${p.idxScan ?? '-'}`,
+  ]);
+  const t = s.totals;
+  const total = [
+    `total (${t.partitions})`, '', '', `${Math.round(t.estimatedRows)}${t.neverAnalyzed ? ` +${t.neverAnalyzed} unanalyzed` : ''}`,
+    formatBytes(t.tableBytes), formatBytes(t.indexBytes), formatBytes(t.totalBytes), t.totalBytes ? '100%' : '-', '', `${t.seqScan}/${t.idxScan}`,
+  ];
+  const all = [header, ...body, total];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => [...r[i]!].length)));
+  const line = (r: string[]) => r.map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const out: SizeTableLine[] = [{ text: `${s.table}: ${t.partitions} partition(s)`, warn: false }, { text: line(header), warn: false }];
+  s.rows.forEach((p, i) => out.push({ text: line(body[i]!), warn: p.isDefault && p.hasRows === true }));
+  out.push({ text: line(total), warn: false });
+  if (s.defaultHasRows) out.push({ text: DEFAULT_ROWS_HINT, warn: true });
+  return out;
+}
+
+function latest(a: Date | null, b: Date | null): Date | null {
+  if (!a) return b;
+  if (!b) return a;
+  return a > b ? a : b;
+}

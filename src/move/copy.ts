@@ -1,0 +1,169 @@
+/**
+ * The live copy: batches of source rows, each its own transaction, each a checkpoint.
+ *
+ * Why the copy is correct (with change capture, capture.ts):
+ * - Capture is installed (and committed) before the first batch, so every write committed after that moment
+ *   leaves its key in the log. A row the copy never sees was therefore either deleted (nothing to copy) or written
+ *   after capture started (its key is in the log), except when the source file is rewritten (TRUNCATE, VACUUM FULL,
+ *   CLUSTER, a rewriting ALTER TABLE): that changes the filenode and the scope starts over.
+ * - Batches walk heap blocks of the source (ctid ranges) up to the table's end when the scope started. Rows that
+ *   existed then and were never written since stay at their ctid, so exactly one batch copies them; the batch and
+ *   its checkpoint commit together, so a killed process neither skips nor repeats a range.
+ * - A batch copies each row as its snapshot S sees it. If a transaction T writes that row after S, T's log entry
+ *   commits after S. Replay and batches take the same advisory lock, so the replay that consumes T's entry starts
+ *   after the batch committed; it deletes the key from the target and re-inserts the source's current row: the
+ *   stale version is replaced. ON CONFLICT DO NOTHING in the batch is safe for this reason only: whatever the batch
+ *   skips or writes stale is repaired by a replay that is guaranteed to run after it.
+ *   - insert after S: not in the batch; logged; replay inserts it.
+ *   - update after S: the batch may copy the old version; replay deletes it and inserts the new one.
+ *   - key-changing update (row moves to another program): replay deletes by the original primary key alone, so the
+ *     copy in the old program's partition goes, and the row is inserted into the new one. A batch that meets the
+ *     moved row again at its new ctid conflicts (same key in the same partition) or inserts a second version that
+ *     the pending log entry's replay removes.
+ *   - delete after S: the batch may copy the row; the log holds its key; replay deletes it and finds no source row
+ *     to re-insert. (A direct-apply trigger with ON CONFLICT DO NOTHING resurrects exactly this row: the delete
+ *     runs before the batch inserts.)
+ *   - truncate: TRUNCATE waits for running batches (ACCESS EXCLUSIVE against ACCESS SHARE), logs a marker; replay
+ *     truncates the target and resets the checkpoints; entries after the marker re-insert what came since.
+ * - Replay itself reads the current source row per key; a write racing with it logs again and is replayed later.
+ *   When the backlog is drained after the last write, every key is equal on both sides.
+ */
+import type pg from 'pg';
+import type { Column } from '../catalog/types.js';
+import type { Config } from '../config/config.js';
+import { ident, qname } from '../db/quote.js';
+import { lockCapture } from './capture.js';
+
+/** What one run of the copy walks: all rows, one program, or the keys without a lookup row. */
+export type Scope =
+  | { id: 'all'; kind: 'all' }
+  | { id: string; kind: 'key'; key: string }
+  | { id: 'rest'; kind: 'rest' };
+
+export const keyScope = (key: string): Scope => ({ id: `key:${key}`, kind: 'key', key });
+
+export interface Checkpoint {
+  scope: string;
+  filenode: number;
+  endBlock: number;
+  nextBlock: number;
+  copied: number;
+  done: boolean;
+}
+
+/** Everything a batch needs, fixed for one run (columns are refreshed when the source drifts). */
+export interface CopyTarget {
+  cfg: Config;
+  migrationId: number;
+  columns: Column[];
+  keyType: string;
+}
+
+function cp(row: Record<string, unknown>): Checkpoint {
+  return {
+    scope: String(row.scope), filenode: Number(row.filenode), endBlock: Number(row.end_block), nextBlock: Number(row.next_block),
+    copied: Number(row.copied), done: Boolean(row.done),
+  };
+}
+
+export async function readCheckpoints(client: pg.ClientBase, migrationId: number): Promise<Checkpoint[]> {
+  const r = await client.query(`SELECT * FROM partwise.copy_checkpoint WHERE migration_id = $1 ORDER BY scope`, [migrationId]);
+  return r.rows.map(cp);
+}
+
+/** The source's current file and its size in blocks. */
+export async function sourceFile(client: pg.ClientBase, cfg: Config): Promise<{ filenode: number; blocks: number }> {
+  const r = await client.query(
+    `SELECT pg_relation_filenode(c.oid)::int8 AS filenode, (pg_relation_size(c.oid) / current_setting('block_size')::int)::int8 AS blocks
+       FROM pg_class c WHERE c.oid = to_regclass($1)`,
+    [qname(cfg.schema, cfg.table)],
+  );
+  return { filenode: Number(r.rows[0].filenode), blocks: Number(r.rows[0].blocks) };
+}
+
+/**
+ * The scope's checkpoint, created at the table's current end if missing, restarted if the source's file changed.
+ * Must be called after capture is installed: rows beyond end_block are written after that, hence logged.
+ */
+export async function startScope(client: pg.ClientBase, t: CopyTarget, scope: Scope): Promise<Checkpoint> {
+  const f = await sourceFile(client, t.cfg);
+  const r = await client.query(
+    `INSERT INTO partwise.copy_checkpoint (migration_id, scope, filenode, end_block) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (migration_id, scope) DO UPDATE SET filenode = EXCLUDED.filenode, end_block = EXCLUDED.end_block, next_block = 0, done = false, updated_at = now()
+       WHERE copy_checkpoint.filenode <> EXCLUDED.filenode
+     RETURNING *`,
+    [t.migrationId, scope.id, f.filenode, f.blocks],
+  );
+  if (r.rows[0]) return cp(r.rows[0]);
+  return cp((await client.query(`SELECT * FROM partwise.copy_checkpoint WHERE migration_id = $1 AND scope = $2`, [t.migrationId, scope.id])).rows[0]);
+}
+
+export interface BatchResult {
+  /** rows inserted per program key text */
+  copiedByKey: Map<string, number>;
+  copied: number;
+  checkpoint: Checkpoint;
+  /** the source's file changed (rewrite, truncate): the scope restarted at block 0 */
+  restarted: boolean;
+}
+
+/**
+ * One batch: up to `blocks` heap blocks of the scope, in one transaction with its checkpoint. `excludeKeys`:
+ * for 'all', programs already finished on their own; for 'rest', every program with a lookup row.
+ */
+export async function copyBatch(client: pg.ClientBase, t: CopyTarget, scope: Scope, blocks: number, excludeKeys: string[]): Promise<BatchResult> {
+  const { cfg } = t;
+  await client.query('BEGIN');
+  try {
+    await lockCapture(client, cfg, 'forward');
+    const row = (await client.query(`SELECT * FROM partwise.copy_checkpoint WHERE migration_id = $1 AND scope = $2 FOR UPDATE`, [t.migrationId, scope.id])).rows[0];
+    if (!row) throw new Error(`no checkpoint for scope ${scope.id}: startScope first`);
+    let c = cp(row);
+    const f = await sourceFile(client, cfg);
+    if (f.filenode !== c.filenode) {
+      await client.query(
+        `UPDATE partwise.copy_checkpoint SET filenode = $3, end_block = $4, next_block = 0, done = false, updated_at = now() WHERE migration_id = $1 AND scope = $2`,
+        [t.migrationId, scope.id, f.filenode, f.blocks],
+      );
+      await client.query('COMMIT');
+      return { copiedByKey: new Map(), copied: 0, checkpoint: { ...c, filenode: f.filenode, endBlock: f.blocks, nextBlock: 0, done: false }, restarted: true };
+    }
+    const from = c.nextBlock;
+    const to = Math.min(c.endBlock, from + Math.max(1, Math.floor(blocks)));
+    const copiedByKey = new Map<string, number>();
+    let copied = 0;
+    if (to > from) {
+      const cols = t.columns.map((x) => ident(x.name)).join(', ');
+      const k = `s.${ident(cfg.key)}`;
+      const filter = scope.kind === 'key' ? `${k} = $3::${t.keyType}` : `${k} IS NOT NULL AND NOT (${k} = ANY($3::text[]::${t.keyType}[]))`;
+      const sql =
+        `WITH ins AS (INSERT INTO ${qname(cfg.schema, cfg.newTable)} (${cols}) OVERRIDING SYSTEM VALUE ` +
+        `SELECT ${t.columns.map((x) => `s.${ident(x.name)}`).join(', ')} FROM ONLY ${qname(cfg.schema, cfg.table)} s ` +
+        `WHERE s.ctid >= $1::tid AND s.ctid < $2::tid AND ${filter} ON CONFLICT DO NOTHING RETURNING ${ident(cfg.key)}) ` +
+        `SELECT ${ident(cfg.key)}::text AS k, count(*)::int8 AS n FROM ins GROUP BY 1`;
+      const r = await client.query<{ k: string; n: string }>(sql, [`(${from},0)`, `(${to},0)`, scope.kind === 'key' ? scope.key : excludeKeys]);
+      for (const x of r.rows) {
+        copiedByKey.set(x.k, Number(x.n));
+        copied += Number(x.n);
+      }
+      if (r.rows.length) {
+        await client.query(
+          `INSERT INTO partwise.copy_progress (migration_id, program, copied) SELECT $1, k, n FROM unnest($2::text[], $3::int8[]) AS u(k, n)
+           ON CONFLICT (migration_id, program) DO UPDATE SET copied = copy_progress.copied + EXCLUDED.copied`,
+          [t.migrationId, r.rows.map((x) => x.k), r.rows.map((x) => x.n)],
+        );
+      }
+    }
+    const done = to >= c.endBlock;
+    await client.query(
+      `UPDATE partwise.copy_checkpoint SET next_block = $3, copied = copied + $4, done = $5, updated_at = now() WHERE migration_id = $1 AND scope = $2`,
+      [t.migrationId, scope.id, to, copied, done],
+    );
+    await client.query('COMMIT');
+    c = { ...c, nextBlock: to, copied: c.copied + copied, done };
+    return { copiedByKey, copied, checkpoint: c, restarted: false };
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  }
+}

@@ -1,0 +1,122 @@
+import React, { useState } from 'react';
+import { Box, Text, useInput } from 'ink';
+import type { ProgramState } from '../events.js';
+import { formatDuration } from '../format.js';
+import type { OverallEvent, ProgressEvent } from '../hooks/runState.js';
+import { BATCH_SIZES, RATES, stepThrough, useControls } from '../hooks/useControls.js';
+import { useWindowedList } from '../hooks/useWindowedList.js';
+import { ProgressBar } from './ProgressBar.js';
+import { StepFrame } from './StepFrame.js';
+import { WindowedList } from './WindowedList.js';
+import { bodyHeight, type ScreenProps } from './screenProps.js';
+import { useTone, type Tone } from './Theme.js';
+
+const MODES = ['one', 'all', 'gradual'] as const;
+export type Mode = (typeof MODES)[number];
+
+const MODE_WORDS: Record<Mode, string> = {
+  one: 'one program (the largest): test first',
+  all: 'every program at once',
+  gradual: 'program by program, each verified before the next',
+};
+
+/** Active programs first (copying, verifying, paused), then failed, waiting, done; ties in the engine's order. */
+const RANK: Record<ProgramState, number> = { copying: 0, verifying: 1, paused: 2, failed: 3, waiting: 4, done: 5 };
+const TONE: Record<ProgramState, Tone> = { copying: 'running', verifying: 'running', paused: 'warn', failed: 'fail', waiting: 'dim', done: 'ok' };
+
+export function sortPrograms(list: ProgressEvent[]): ProgressEvent[] {
+  return list.map((p, i) => ({ p, i })).sort((a, b) => RANK[a.p.state] - RANK[b.p.state] || a.i - b.i).map((x) => x.p);
+}
+
+const n = (v: number) => Math.round(v).toLocaleString('en-US');
+const eta = (s: number | null) => (s === null ? '-' : formatDuration(s * 1000));
+const pct = (copied: number, total: number) => (total > 0 ? `${Math.floor((copied / total) * 100)}%` : copied > 0 ? '100%' : '0%');
+
+/** 5 Migrate: choose the mode, confirm with y, then one bar per program, an overall bar, the backlog and live controls. */
+export function Migrate(p: ScreenProps) {
+  const { run, info, request, isActive, busy, session } = p;
+  const color = useTone();
+  const [mode, setMode] = useState<Mode>('all');
+  const controlsView = useControls(session, isActive);
+  const programs = run?.programs.length ? run.programs : (p.watched?.programs ?? []);
+  const overall: OverallEvent | null = run?.overall ?? p.watched?.overall ?? null;
+  const running = run?.status === 'running';
+  // while a copy runs here, its own events carry the controls in force; otherwise the journal's
+  const controls = (running || session.readOnly) && overall ? { paused: overall.paused, batchSize: overall.batchSize, maxRate: overall.maxRate } : controlsView.controls;
+
+  const statusRows = run?.status === 'failed' ? 8 : 2;
+  const h = bodyHeight(p.height, p.width, info.about, statusRows) - 3;
+  const sorted = sortPrograms(programs);
+  const win = useWindowedList(sorted.length, h - 2, { isActive });
+
+  useInput(
+    (input, key) => {
+      if (key.return && !busy) {
+        const { cfg } = session.engine;
+        request({
+          command: 'migrate', flags: { mode }, confirm: 'y',
+          question: `Install change capture on ${cfg.schema}.${cfg.table} and copy ${MODE_WORDS[mode]} into ${cfg.schema}.${cfg.newTable}? The application keeps reading and writing; q stops safely after the current batch.`,
+        });
+        return;
+      }
+      if (input === 'm' && !running) setMode((m) => MODES[(MODES.indexOf(m) + 1) % MODES.length]!);
+      if (!controls) return;
+      if (input === 'p' || input === ' ') controlsView.change({ paused: !controls.paused });
+      else if (input === '+') controlsView.change({ maxRate: stepThrough(RATES, controls.maxRate, 1) });
+      else if (input === '-') controlsView.change({ maxRate: stepThrough(RATES, controls.maxRate, -1) });
+      else if (input === 'B') controlsView.change({ batchSize: stepThrough(BATCH_SIZES, controls.batchSize, 1) });
+      else if (input === 'b') controlsView.change({ batchSize: stepThrough(BATCH_SIZES, controls.batchSize, -1) });
+    },
+    { isActive: isActive && !session.readOnly },
+  );
+
+  const labelW = 16;
+  const barW = Math.max(8, Math.min(30, p.width - 66));
+  return (
+    <StepFrame info={info} state={p.state} run={run} height={p.height} action={session.readOnly ? null : 'enter: migrate (asks y)'}>
+      <Box flexDirection="column">
+        <Text wrap="truncate">
+          mode:{' '}
+          {MODES.map((m) => (
+            <Text key={m} inverse={m === (running ? (run?.flags.mode ?? mode) : mode)}>
+              {` ${m} `}
+            </Text>
+          ))}
+          <Text color={color('dim')}> m changes · </Text>
+          {controls ? (
+            <Text>
+              <Text color={color(controls.paused ? 'warn' : 'ok')}>{controls.paused ? 'PAUSED' : 'running'}</Text>
+              {` · batch ${n(controls.batchSize)} rows · rate ${controls.maxRate === null ? 'no limit' : `${n(controls.maxRate)} rows/s`}`}
+            </Text>
+          ) : (
+            <Text color={color('dim')}>{controlsView.error ? `controls: ${controlsView.error}` : 'controls: -'}</Text>
+          )}
+        </Text>
+        {overall ? (
+          <Text wrap="truncate">
+            {'overall'.padEnd(labelW)} <ProgressBar ratio={overall.total ? overall.copied / overall.total : 1} width={barW} /> {`${n(overall.copied)}/${n(overall.total)}`.padStart(19)}{' '}
+            {pct(overall.copied, overall.total).padStart(4)} {`${n(overall.rowsPerSec)}/s`.padStart(9)} ETA {eta(overall.etaSec)} · backlog {n(overall.backlog)}
+          </Text>
+        ) : (
+          <Text color={color('dim')}>{MODE_WORDS[mode]}</Text>
+        )}
+        <Text bold wrap="truncate">
+          {'program'.padEnd(labelW)} {'progress'.padEnd(barW)} {'copied/total'.padStart(19)} {'%'.padStart(4)} {'rows/s'.padStart(9)} {'ETA'.padStart(8)} state
+        </Text>
+        <WindowedList
+          items={sorted}
+          offset={win.offset}
+          height={h}
+          itemKey={(x) => x.program}
+          render={(x) => (
+            <Text wrap="truncate">
+              {(x.label ?? x.program).slice(0, labelW).padEnd(labelW)} <ProgressBar ratio={x.total ? x.copied / x.total : x.state === 'done' ? 1 : 0} width={barW} tone={TONE[x.state]} />{' '}
+              {`${n(x.copied)}/${n(x.total)}`.padStart(19)} {pct(x.copied, x.total).padStart(4)} {`${n(x.rowsPerSec)}`.padStart(9)} {eta(x.etaSec).padStart(8)}{' '}
+              <Text color={color(TONE[x.state])}>{x.state}</Text>
+            </Text>
+          )}
+        />
+      </Box>
+    </StepFrame>
+  );
+}

@@ -1,0 +1,52 @@
+import React, { useState } from 'react';
+import { Box, Text, useInput } from 'ink';
+import { DEFAULT_ROWS_HINT } from '../monitor/sizeTable.js';
+import { usePartitionSizes } from '../hooks/usePartitionSizes.js';
+import { useWindowedList } from '../hooks/useWindowedList.js';
+import { SizeTable, SORTS, sortRows, type SortColumn } from './SizeTable.js';
+import { StepFrame } from './StepFrame.js';
+import { bodyHeight, type ScreenProps } from './screenProps.js';
+import { useTone } from './Theme.js';
+
+/** 7 Monitor: the partition size table from the catalog, refreshed at the chosen interval without blocking the keys. */
+export function Monitor(p: ScreenProps) {
+  const { info, isActive, session } = p;
+  const color = useTone();
+  const view = usePartitionSizes(session, true);
+  const [sort, setSort] = useState<SortColumn>('total size');
+  const h = bodyHeight(p.height, p.width, info.about, 2) - 2 - (view.sizes?.defaultHasRows ? 1 : 0);
+  const count = view.sizes?.rows.length ?? 0;
+  const win = useWindowedList(count, Math.max(1, h - 4), { isActive, select: true });
+
+  useInput(
+    (input) => {
+      if (input === '+') view.changeInterval(1);
+      else if (input === '-') view.changeInterval(-1);
+      else if (input === 'r') view.refreshNow();
+      else if (input === 'o') setSort((s) => SORTS[(SORTS.indexOf(s) + 1) % SORTS.length]!);
+      else if (input === 'c' && view.sizes) {
+        const row = sortRows(view.sizes.rows, sort)[win.cursor];
+        if (row) view.countExactly(row.schema, row.name);
+      }
+    },
+    { isActive },
+  );
+
+  const s = view.sizes;
+  return (
+    <StepFrame info={info} state={p.state} run={p.run} height={p.height} action={null}>
+      <Text wrap="truncate" color={color('dim')}>
+        {s ? `${s.table ?? 'no partitioned table'} · read ${s.readAt.toISOString().slice(11, 19)}` : 'reading the catalog…'} · every {view.intervalMs / 1000} s (+/-) · sort: {sort} (o)
+        {view.refreshing ? ' · refreshing' : ''}
+      </Text>
+      {view.error ? <Text color={color('fail')} wrap="truncate">✘ {view.error}</Text> : null}
+      {s && !s.table ? <Text>No partitioned table yet: run Create (2) first.</Text> : null}
+      {s && s.table ? (
+        <Box flexDirection="column">
+          <SizeTable sizes={s} sort={sort} cursor={win.cursor} offset={win.offset} height={h} width={p.width} exact={view.exact} />
+          {s.defaultHasRows ? <Text color={color('warn')} bold wrap="truncate">! {DEFAULT_ROWS_HINT}</Text> : null}
+        </Box>
+      ) : null}
+    </StepFrame>
+  );
+}

@@ -1,0 +1,97 @@
+import React from 'react';
+import { Box, Text } from 'ink';
+import { formatBytes } from '../format.js';
+import type { PartitionSizeRow, PartitionSizes } from '../monitor/partitionSizes.js';
+import { boundValues } from '../monitor/sizeTable.js';
+import { WindowedList } from './WindowedList.js';
+import { useTone } from './Theme.js';
+
+export const SORTS = ['total size', 'rows', 'name', 'seq scans'] as const;
+export type SortColumn = (typeof SORTS)[number];
+
+export function sortRows(rows: PartitionSizeRow[], by: SortColumn): PartitionSizeRow[] {
+  const copy = [...rows];
+  if (by === 'name') return copy.sort((a, b) => a.name.localeCompare(b.name));
+  const value = (r: PartitionSizeRow) => (by === 'total size' ? r.totalBytes : by === 'rows' ? (r.estimatedRows ?? -1) : (r.seqScan ?? -1));
+  return copy.sort((a, b) => value(b) - value(a) || a.name.localeCompare(b.name));
+}
+
+interface Column {
+  title: string;
+  right?: boolean;
+  /** columns are dropped from the highest priority number down when the terminal is narrow */
+  priority: number;
+  cell(r: PartitionSizeRow): string;
+  total(s: PartitionSizes): string;
+}
+
+const when = (d: Date | null) => (d ? new Date(d).toISOString().slice(5, 16).replace('T', ' ') : '-');
+const latest = (a: Date | null, b: Date | null) => (!a ? b : !b ? a : a > b ? a : b);
+
+function columns(exact: Record<string, number | 'counting'>): Column[] {
+  return [
+    { title: 'partition', priority: 0, cell: (r) => r.name + (r.isDefault && r.hasRows ? ' (!)' : ''), total: (s) => `total (${s.totals.partitions})` },
+    { title: 'program', priority: 1, cell: (r) => r.label ?? (r.isDefault ? '(default)' : '-'), total: () => '' },
+    {
+      title: 'rows', right: true, priority: 0,
+      cell: (r) => {
+        const x = exact[r.name];
+        if (x === 'counting') return 'counting…';
+        if (typeof x === 'number') return `${x.toLocaleString('en-US')} =`;
+        return r.estimatedRows === null ? 'not analyzed' : `~${Math.round(r.estimatedRows).toLocaleString('en-US')}`;
+      },
+      total: (s) => `~${Math.round(s.totals.estimatedRows).toLocaleString('en-US')}`,
+    },
+    { title: 'total', right: true, priority: 0, cell: (r) => formatBytes(r.totalBytes), total: (s) => formatBytes(s.totals.totalBytes) },
+    { title: 'share', right: true, priority: 1, cell: (r) => `${(r.share * 100).toFixed(1)}%`, total: (s) => (s.totals.totalBytes ? '100%' : '-') },
+    { title: 'table', right: true, priority: 2, cell: (r) => formatBytes(r.tableBytes), total: (s) => formatBytes(s.totals.tableBytes) },
+    { title: 'indexes', right: true, priority: 2, cell: (r) => formatBytes(r.indexBytes), total: (s) => formatBytes(s.totals.indexBytes) },
+    { title: 'seq/idx scans', right: true, priority: 3, cell: (r) => `${r.seqScan ?? '-'}/${r.idxScan ?? '-'}`, total: (s) => `${s.totals.seqScan}/${s.totals.idxScan}` },
+    { title: 'analyzed', priority: 4, cell: (r) => when(latest(r.lastAnalyze, r.lastAutoanalyze)), total: () => '' },
+    { title: 'bound', priority: 5, cell: (r) => boundValues(r.bound), total: () => '' },
+  ];
+}
+
+const MAX_CELL = 24;
+const clip = (s: string, w: number) => ([...s].length > w ? `${[...s].slice(0, w - 1).join('')}…` : s);
+
+/**
+ * The partition size table (see README "Why not ink-table"): aligned columns, only the visible window of rows
+ * rendered, the selected row inverse, the default partition in the warning color when it holds rows, a totals row.
+ */
+export function SizeTable({ sizes, sort, cursor, offset, height, width, exact }: {
+  sizes: PartitionSizes; sort: SortColumn; cursor: number; offset: number; height: number; width: number; exact: Record<string, number | 'counting'>;
+}) {
+  const color = useTone();
+  const rows = sortRows(sizes.rows, sort);
+  const rowsVisible = Math.max(1, height - 4);
+  const start = Math.max(0, Math.min(offset, Math.max(0, rows.length - rowsVisible)));
+  const visible = rows.slice(start, start + rowsVisible);
+  // widths from the visible rows only: the cost stays the same with 10 or 10,000 partitions
+  let cols = columns(exact).map((c) => ({
+    ...c,
+    width: Math.min(MAX_CELL, Math.max(c.title.length, c.total(sizes).length, ...visible.map((r) => [...c.cell(r)].length))),
+  }));
+  for (let prio = 5; prio > 0 && cols.reduce((w, c) => w + c.width + 2, 0) > width; prio--) cols = cols.filter((c) => c.priority < prio);
+  const line = (cells: string[]) => cells.map((v, i) => (cols[i]!.right ? clip(v, cols[i]!.width).padStart(cols[i]!.width) : clip(v, cols[i]!.width).padEnd(cols[i]!.width))).join('  ');
+  return (
+    <Box flexDirection="column">
+      <Text bold wrap="truncate">{line(cols.map((c) => (c.title === sort || (sort === 'total size' && c.title === 'total') || (sort === 'seq scans' && c.title === 'seq/idx scans') || (sort === 'name' && c.title === 'partition') ? `${c.title}▼` : c.title)))}</Text>
+      <WindowedList
+        items={visible}
+        offset={0}
+        height={visible.length + (rows.length > rowsVisible ? 2 : 0)}
+        itemKey={(r) => String(r.oid)}
+        render={(r) => (
+          <Text wrap="truncate" inverse={rows.indexOf(r) === cursor} color={color(r.isDefault && r.hasRows ? 'warn' : undefined)} bold={r.isDefault && r.hasRows === true}>
+            {line(cols.map((c) => c.cell(r)))}
+          </Text>
+        )}
+      />
+      {rows.length > rowsVisible ? (
+        <Text color={color('dim')}>{`  rows ${start + 1}-${start + visible.length} of ${rows.length} (j/k, PgUp/PgDn, g/G)`}</Text>
+      ) : null}
+      <Text bold wrap="truncate">{line(cols.map((c) => c.total(sizes)))}</Text>
+    </Box>
+  );
+}

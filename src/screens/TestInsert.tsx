@@ -1,0 +1,66 @@
+import React from 'react';
+import { Box, Text, useInput } from 'ink';
+import type { TestInsertReport } from '../steps/testInsert.js';
+import { StepFrame } from './StepFrame.js';
+import { StepLog } from './StepLog.js';
+import { bodyHeight, type ScreenProps } from './screenProps.js';
+import { useTone } from './Theme.js';
+
+const ratio = (r: number | null) => (r === null ? '-' : `${r.toFixed(1)}x`);
+
+/** 4 Test insert: asks y, copies a sample of the largest program, shows both query plans side by side. */
+export function TestInsert(p: ScreenProps) {
+  const { run, info, request, isActive, busy, session } = p;
+  const color = useTone();
+  const { cfg } = session.engine;
+  useInput(
+    (_input, key) => {
+      if (key.return && !busy) {
+        request({
+          command: 'test-insert', flags: { rows: '100' }, confirm: 'y',
+          question: `Copy a sample of 100 rows of the largest program into ${cfg.schema}.${cfg.newTable}, compare the query plans, then remove the sample?`,
+        });
+      }
+    },
+    { isActive: isActive && !session.readOnly },
+  );
+  const report = run?.status === 'done' ? (run.result?.data as TestInsertReport | undefined) : undefined;
+  const statusRows = run?.status === 'failed' ? 8 : 3;
+  const h = bodyHeight(p.height, p.width, info.about, statusRows);
+  return (
+    <StepFrame info={info} state={p.state} run={run} height={p.height} action={session.readOnly ? null : 'enter: test insert (asks y)'}>
+      {report?.comparisons ? (
+        <Box flexDirection="column">
+          <Text bold wrap="truncate">
+            {'query form'.padEnd(10)} {'table'.padEnd(12)} {'exec ms'.padStart(9)} {'buffers'.padStart(9)} {'scanned'.padStart(9)} {'never run'.padStart(9)}
+          </Text>
+          {report.comparisons.flatMap((c) =>
+            (
+              [
+                ['source', c.source],
+                ['partitioned', c.partitioned],
+              ] as const
+            ).map(([side, m]) => (
+              <Text key={`${c.form}-${side}`} wrap="truncate">
+                {c.form.padEnd(10)} {side.padEnd(12)} {m.executionMs.toFixed(2).padStart(9)} {String(m.sharedHit + m.sharedRead).padStart(9)}{' '}
+                {`${m.scanned.length}/${m.partitions}`.padStart(9)} {String(m.neverExecuted.length).padStart(9)}
+              </Text>
+            )),
+          )}
+          {report.comparisons.map((c) => (
+            <Text key={`ratio-${c.form}`} color={color('accent')} wrap="truncate">
+              {c.form}: partitioned is {ratio(c.timeRatio)} the speed, {ratio(c.buffersRatio)} fewer buffers
+            </Text>
+          ))}
+          {report.notes.map((n, i) => (
+            <Text key={i} color={color('dim')} wrap="wrap">
+              {n}
+            </Text>
+          ))}
+        </Box>
+      ) : run ? (
+        <StepLog log={run.log} height={h} isActive={isActive} />
+      ) : null}
+    </StepFrame>
+  );
+}

@@ -1,0 +1,18 @@
+import type pg from 'pg';
+import type { Command, Flags } from '../cli/args.js';
+import type { StepContext, StepResult } from '../steps/context.js';
+
+/** What the app works with: the engine's session for steps, a second one for its own reads, and the server it is on. */
+export interface AppSession {
+  /** the step context without emit/signal (the runner hook adds them per run); its client runs steps only */
+  engine: Omit<StepContext, 'emit' | 'signal'>;
+  /**
+   * A second session for the journal, controls, SQL previews and the monitor: a step's transaction on the engine
+   * session must never receive the app's own queries in the middle.
+   */
+  view: pg.Client;
+  server: { target: string; version: string; embedded: boolean };
+  /** `partwise watch`: the same screens with no action */
+  readOnly: boolean;
+  runCommand: (command: Command, ctx: StepContext, flags: Flags) => Promise<StepResult>;
+}

@@ -1,0 +1,91 @@
+/**
+ * partwise finish: once the user is satisfied with the swapped table, removes the capture machinery (both
+ * directions). The old table is kept, with the pg_dump command to back it up and the DROP statement to run later,
+ * unless --drop-old. After finish, rollback can no longer bring back writes made since (capture is gone).
+ */
+import type pg from 'pg';
+import { takeSnapshot } from '../catalog/snapshot.js';
+import { qname } from '../db/quote.js';
+import { EXIT } from '../events.js';
+import { personError } from '../exec/errors.js';
+import { runStep, StepFailed } from '../exec/runStep.js';
+import { Journal } from '../journal/journal.js';
+import { captureRemovalStatements } from '../move/capture.js';
+import type { Step } from '../plan/types.js';
+import type { StepContext, StepResult } from './context.js';
+import { isSwapped } from './swap.js';
+
+export interface FinishOptions {
+  dropOld?: boolean;
+}
+
+/** Single-quoted for a POSIX shell. */
+const sh = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** pg_dump of the old table; connection details without the password (pg_dump asks or reads ~/.pgpass). */
+export function backupCommand(conn: pg.ClientConfig, schema: string, table: string): string {
+  const parts = ['pg_dump'];
+  if (conn.host) parts.push(`--host=${sh(String(conn.host))}`);
+  if (conn.port) parts.push(`--port=${conn.port}`);
+  if (conn.user) parts.push(`--username=${sh(String(conn.user))}`);
+  parts.push(`--table=${sh(qname(schema, table))}`, '--format=custom', `--file=${sh(`${table}.dump`)}`);
+  if (conn.database) parts.push(`--dbname=${sh(String(conn.database))}`);
+  return parts.join(' ');
+}
+
+export async function runFinish(ctx: StepContext, opts: FinishOptions = {}): Promise<StepResult> {
+  const { client, cfg, emit } = ctx;
+  const snap = await takeSnapshot(client, cfg);
+  const O = qname(cfg.schema, cfg.oldTable);
+  if (!isSwapped(snap)) {
+    if (snap.source?.relkind === 'p' && !snap.old) {
+      // already finished with --drop-old, or re-run: only leftovers of capture to remove
+    } else {
+      return { ok: false, exitCode: EXIT.failed, summary: `finish comes after the swap: ${cfg.schema}.${cfg.table} is not swapped yet (run partwise swap --yes, or partwise rollback --yes to abandon); nothing was changed` };
+    }
+  }
+  const journal = await Journal.open(client, cfg);
+  const statements = [...captureRemovalStatements(cfg, 'reverse'), ...captureRemovalStatements(cfg, 'forward')];
+  if (opts.dropOld && snap.old) statements.push(`DROP TABLE ${O}`); // no CASCADE: whatever still depends on it stops the drop
+  const step: Step = {
+    id: 'finish', phase: 'finish', title: opts.dropOld ? `Remove change capture and drop ${cfg.oldTable}` : 'Remove change capture',
+    statements, transactional: true, reverse: [], done: false, notes: [],
+    locks: [
+      { mode: 'ACCESS EXCLUSIVE', on: qname(cfg.schema, cfg.table), why: 'dropping the capture trigger (a moment)' },
+      ...(snap.old ? [{ mode: 'ACCESS EXCLUSIVE' as const, on: O, why: opts.dropOld ? 'dropped' : 'dropping leftover triggers' }] : []),
+    ],
+  };
+  const logId = await journal.start('finish', { dropOld: Boolean(opts.dropOld) });
+  emit({ type: 'step.start', step: step.id, title: step.title, statements: step.statements, locks: step.locks });
+  const t0 = Date.now();
+  try {
+    await runStep(client, step, ctx.retry, emit);
+  } catch (e) {
+    const f = e instanceof StepFailed ? e : undefined;
+    const err = personError(f?.cause ?? e, {
+      statement: f?.statement,
+      unchanged: 'the finish transaction was rolled back: change capture still runs, rollback is still possible',
+      todo: f?.blockers.length
+        ? `sessions ${f.blockers.map((b) => `${b.pid} (${b.query ?? ''})`).join(', ')} hold locks; wait for them or end them, then run partwise finish --yes again`
+        : 'fix the cause (an object that still depends on the old table must go first), then run partwise finish --yes again',
+    });
+    emit({ type: 'step.fail', step: step.id, title: step.title, error: err });
+    await journal.finish(logId, 'failed', err.message);
+    return { ok: false, exitCode: EXIT.failed, summary: `finish failed: ${err.message}`, data: { error: err } };
+  }
+  emit({ type: 'step.done', step: step.id, title: step.title, ms: Date.now() - t0 });
+  await journal.finish(logId, 'done');
+  await journal.setPhase('finish');
+  if (opts.dropOld || !snap.old) {
+    return { ok: true, exitCode: EXIT.ok, summary: `finished: change capture removed${opts.dropOld && snap.old ? `, ${cfg.oldTable} dropped` : ''}` };
+  }
+  const backup = backupCommand(ctx.connection, cfg.schema, cfg.oldTable);
+  const drop = `DROP TABLE ${O};`;
+  emit({ type: 'info', message: `back up the old table: ${backup}` });
+  emit({ type: 'info', message: `then, when you no longer need it: ${drop}` });
+  return {
+    ok: true, exitCode: EXIT.ok,
+    summary: `finished: change capture removed; ${cfg.oldTable} is kept (no longer updated). Back it up with: ${backup} — then drop it with: ${drop}`,
+    data: { backupCommand: backup, dropStatement: drop },
+  };
+}

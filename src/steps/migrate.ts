@@ -1,0 +1,356 @@
+/**
+ * partwise migrate: installs change capture, copies the rows in batches (each a checkpoint), replays the change log
+ * between batches, honours the live controls (pause, rate, batch size, sleep) and ctx.signal, and resumes from the
+ * checkpoints when run again. Modes: `one` (a single program, default the largest), `all` (one pass over the whole
+ * table), `gradual` (program by program in the lookup table's creation order, each verified before the next; keys
+ * without a lookup row last).
+ */
+import { takeSnapshot } from '../catalog/snapshot.js';
+import type { Snapshot } from '../catalog/types.js';
+import { ident, qname } from '../db/quote.js';
+import { EXIT, type ProgramState } from '../events.js';
+import { personError } from '../exec/errors.js';
+import { runStep, StepFailed } from '../exec/runStep.js';
+import { Journal } from '../journal/journal.js';
+import { captureBacklog, captureInstalled, captureInstallStatements, replayBatch, resetCopyCheckpoints } from '../move/capture.js';
+import { captureKeyColumns, copiedColumns } from '../move/captureNames.js';
+import { compareData } from '../move/checksum.js';
+import { readControls, setControls, type Controls } from '../move/control.js';
+import { copyBatch, keyScope, readCheckpoints, startScope, type CopyTarget, type Scope } from '../move/copy.js';
+import { addColumnStatement, backfillColumns, columnsFingerprint, detectDrift } from '../move/drift.js';
+import { countByKey, findProgram, programList, REST_PROGRAM, type ProgramEntry } from '../move/programs.js';
+import { blocksForRows, eta, RateMeter, sleep } from '../move/progress.js';
+import { intFlag, type Flags } from '../cli/args.js';
+import type { StepContext, StepResult } from './context.js';
+
+export type MigrateMode = 'one' | 'all' | 'gradual';
+
+export interface MigrateOptions {
+  mode: MigrateMode;
+  program?: string;
+  batchSize?: number;
+  maxRate?: number | null;
+  sleepMs?: number;
+}
+
+const RESUME = 'run partwise migrate again to resume (it continues from the last committed batch)';
+
+class Interrupted extends Error {}
+class DriftStop extends Error {
+  constructor(readonly fixes: string[], message: string) {
+    super(message);
+  }
+}
+
+/** One process copies a table at a time; a killed predecessor's session may need a moment to go away. */
+async function lockRun(ctx: StepContext): Promise<number | null> {
+  const args = [`${ctx.cfg.schema}.${ctx.cfg.table}`];
+  for (let i = 0; i < 60; i++) {
+    const r = await ctx.client.query(`SELECT pg_try_advisory_lock(hashtext('partwise migrate'), hashtext($1)) AS ok`, args);
+    if (r.rows[0].ok) return null;
+    if (ctx.signal?.aborted) break;
+    await sleep(500, ctx.signal);
+  }
+  const holder = await ctx.client.query(
+    `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid::int = hashtext('partwise migrate') AND objid::int = hashtext($1) LIMIT 1`,
+    args,
+  );
+  return holder.rows[0]?.pid ?? -1;
+}
+
+async function unlockRun(ctx: StepContext): Promise<void> {
+  await ctx.client.query(`SELECT pg_advisory_unlock(hashtext('partwise migrate'), hashtext($1))`, [`${ctx.cfg.schema}.${ctx.cfg.table}`]).catch(() => undefined);
+}
+
+export async function runMigrate(ctx: StepContext, opts: MigrateOptions): Promise<StepResult> {
+  const { client, cfg, emit } = ctx;
+  const snap = await takeSnapshot(client, cfg);
+  const source = snap.source;
+  if (!source) return { ok: false, exitCode: EXIT.failed, summary: `${cfg.schema}.${cfg.table} does not exist; nothing was changed` };
+  if (source.relkind === 'p')
+    return { ok: false, exitCode: EXIT.failed, summary: `${cfg.schema}.${cfg.table} is already the partitioned table (the swap happened): nothing to migrate` };
+  if (!snap.target) return { ok: false, exitCode: EXIT.failed, summary: `${cfg.schema}.${cfg.newTable} does not exist: run partwise create first; nothing was changed` };
+  const keyColumns = captureKeyColumns(source);
+  if (!keyColumns)
+    return {
+      ok: false, exitCode: EXIT.checksFailed,
+      summary: `${cfg.schema}.${cfg.table} has no PRIMARY KEY or UNIQUE constraint on NOT NULL columns: change capture cannot identify rows. Add one, then run migrate again; nothing was changed`,
+    };
+
+  const journal = await Journal.open(client, cfg);
+  const holder = await lockRun(ctx);
+  if (holder !== null)
+    return { ok: false, exitCode: EXIT.failed, summary: `another partwise migrate of ${cfg.schema}.${cfg.table} is running (server pid ${holder}); let it finish or stop it, then run migrate again` };
+
+  const logId = await journal.start('migrate', { mode: opts.mode });
+  try {
+    const result = await migrate(ctx, opts, snap, journal);
+    await journal.finish(logId, result.ok ? 'done' : 'failed', result.ok ? undefined : result.summary, { mode: opts.mode, ...(result.data as object) });
+    return result;
+  } catch (e) {
+    const f = e instanceof StepFailed ? e : undefined;
+    const err = personError(f?.cause ?? e, {
+      statement: f?.statement,
+      unchanged: 'every batch committed before this error is kept and journaled; the one in flight was rolled back',
+      todo: `fix the cause, then ${RESUME}`,
+    });
+    await journal.finish(logId, 'failed', err.message).catch(() => undefined);
+    emit({ type: 'step.fail', step: 'migrate', title: 'Copy the rows', error: err });
+    return { ok: false, exitCode: EXIT.failed, summary: `migrate failed: ${err.message}${err.serverHint ? ` (hint: ${err.serverHint})` : ''}. ${RESUME}`, data: { error: err } };
+  } finally {
+    await unlockRun(ctx);
+  }
+}
+
+async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, journal: Journal): Promise<StepResult> {
+  const { client, cfg, emit } = ctx;
+  let snap = snap0;
+  const migrationId = journal.migrationId;
+
+  // the flags set the initial controls; the screens and `partwise pause/resume` change them while it runs
+  const change: Partial<Controls> = { paused: false };
+  if (opts.batchSize !== undefined) change.batchSize = opts.batchSize;
+  if (opts.maxRate !== undefined) change.maxRate = opts.maxRate;
+  if (opts.sleepMs !== undefined) change.sleepMs = opts.sleepMs;
+  let controls = await setControls(client, cfg, change);
+
+  // 1. change capture, before the first row is copied
+  if (!(await captureInstalled(client, cfg, 'forward'))) {
+    const started = (await readCheckpoints(client, migrationId)).length > 0;
+    if (started) {
+      // a copy without capture missed writes: start over
+      emit({ type: 'warn', message: `change capture was not installed although a copy had started: ${cfg.newTable} is emptied and the copy starts over` });
+      await client.query(`TRUNCATE ${qname(cfg.schema, cfg.newTable)}`);
+      await resetCopyCheckpoints(client, cfg);
+    }
+    const step = {
+      id: 'capture-install', phase: 'migrate' as const, title: `Install change capture on ${cfg.schema}.${cfg.table}`,
+      statements: captureInstallStatements(snap, cfg, 'forward'),
+      locks: [{ mode: 'SHARE ROW EXCLUSIVE' as const, on: qname(cfg.schema, cfg.table), why: 'creating triggers; blocks writes for a moment' }],
+      transactional: true, reverse: [], done: false, notes: [],
+    };
+    emit({ type: 'step.start', step: step.id, title: step.title, statements: step.statements, locks: step.locks });
+    const t0 = Date.now();
+    await runStep(client, step, ctx.retry, emit);
+    emit({ type: 'step.done', step: step.id, title: step.title, ms: Date.now() - t0 });
+  }
+
+  // 2. totals per program: one GROUP BY
+  const totals = await countByKey(client, cfg);
+  const copiedSoFar = new Map(
+    (await client.query<{ program: string; copied: string }>(`SELECT program, copied FROM partwise.copy_progress WHERE migration_id = $1`, [migrationId])).rows.map((r) => [r.program, Number(r.copied)]),
+  );
+  const programs = programList(snap, cfg, totals, copiedSoFar);
+  const byKey = new Map<string, ProgramEntry>();
+  for (const p of programs) for (const k of p.keys) byKey.set(k, p);
+  const lookupKeys = snap.lookupRows.map((r) => r.key);
+
+  const keyCol = snap.source!.columns.find((c) => c.name === cfg.key)!;
+  const target: CopyTarget = { cfg, migrationId, columns: copiedColumns(snap, 'forward'), keyType: keyCol.type };
+  const meter = new RateMeter();
+  const runStart = Date.now();
+  let copiedThisRun = 0;
+
+  const overall = async () => {
+    const copied = programs.reduce((n, p) => n + Math.min(p.copied, p.total), 0);
+    const total = programs.reduce((n, p) => n + p.total, 0);
+    const rate = meter.rate(Date.now());
+    emit({
+      type: 'progress.overall', copied, total, rowsPerSec: rate, etaSec: eta(total - copied, rate), backlog: await captureBacklog(client, cfg, 'forward'),
+      paused: controls.paused, batchSize: controls.batchSize, maxRate: controls.maxRate, mode: opts.mode,
+    });
+  };
+  const report = (p: ProgramEntry, state?: ProgramState) => {
+    if (state) p.state = state;
+    const rate = p.state === 'copying' ? meter.rate(Date.now()) : 0;
+    emit({ type: 'progress', program: p.program, label: p.label, copied: Math.min(p.copied, p.total), total: p.total, rowsPerSec: rate, etaSec: eta(p.total - p.copied, rate), state: p.state });
+  };
+
+  const drain = async (rounds: number) => {
+    const limit = Math.max(controls.batchSize, 1000);
+    let total = 0;
+    for (let i = 0; i < rounds; i++) {
+      const n = await replayBatch(client, snap, cfg, 'forward', limit);
+      total += n;
+      if (n < limit) break;
+    }
+    return total;
+  };
+
+  /** before each batch: schema drift, pause, abort */
+  let fingerprint = '';
+  const between = async (active: ProgramEntry[]) => {
+    const fp = await columnsFingerprint(client, cfg);
+    if (fp !== fingerprint) {
+      await handleDrift();
+      fingerprint = await columnsFingerprint(client, cfg);
+    }
+    controls = await readControls(client, cfg);
+    await pauseIfAsked(active);
+  };
+
+  const handleDrift = async () => {
+    const drift = await detectDrift(client, cfg);
+    if (drift.unhandled.length)
+      throw new DriftStop(drift.unhandled.map((u) => u.fix), `schema drift: ${drift.unhandled.map((u) => u.problem).join('; ')}`);
+    if (drift.added.length) {
+      for (const c of drift.added) {
+        const sql = addColumnStatement(cfg, c);
+        emit({ type: 'warn', message: `column ${c.name} was added to ${cfg.table} during the copy: adding it to ${cfg.newTable} (${sql}) and back-filling it` });
+        await runStep(client, {
+          id: `drift-add-column:${c.name}`, phase: 'migrate', title: `Add column ${c.name} to ${cfg.newTable}`, statements: [sql],
+          locks: [{ mode: 'ACCESS EXCLUSIVE', on: qname(cfg.schema, cfg.newTable), why: 'adding a column (the new table is not in use yet)' }],
+          transactional: true, reverse: [], done: false, notes: [],
+        }, ctx.retry, emit);
+      }
+      snap = await takeSnapshot(client, cfg);
+      target.columns = copiedColumns(snap, 'forward');
+      const n = await backfillColumns(client, cfg, drift.added, captureKeyColumns(snap.source!)!);
+      emit({ type: 'info', message: `back-filled ${n} row(s) of ${cfg.newTable} with the new column(s) ${drift.added.map((c) => c.name).join(', ')}` });
+    }
+  };
+
+  const pauseIfAsked = async (active: ProgramEntry[]) => {
+    let shownPaused = false;
+    while (controls.paused && !ctx.signal?.aborted) {
+      if (!shownPaused) {
+        for (const p of active) report(p, 'paused');
+        await overall();
+        shownPaused = true;
+      }
+      await drain(5); // the backlog keeps shrinking while paused
+      await sleep(1000, ctx.signal);
+      controls = await readControls(client, cfg);
+    }
+    if (shownPaused) for (const p of active) report(p, 'copying');
+    if (ctx.signal?.aborted) throw new Interrupted();
+  };
+
+  /** copies one scope to its end; `active` are the programs it feeds */
+  const copyScope = async (scope: Scope, active: ProgramEntry[], exclude: string[]) => {
+    let cp = await startScope(client, target, scope);
+    if (cp.done) return;
+    for (const p of active) report(p, 'copying');
+    const scopeRows = () => active.reduce((n, p) => n + p.total, 0);
+    while (!cp.done) {
+      await between(active);
+      const rows = Math.max(1, Math.min(controls.batchSize, controls.maxRate ?? Infinity));
+      const t0 = Date.now();
+      const r = await copyBatch(client, target, scope, blocksForRows(rows, scopeRows(), cp.endBlock), exclude);
+      cp = r.checkpoint;
+      if (r.restarted) emit({ type: 'warn', message: `${cfg.table} was rewritten (truncate, VACUUM FULL, CLUSTER or a rewriting ALTER TABLE): the copy of ${scope.id} starts over` });
+      for (const [k, n] of r.copiedByKey) {
+        const p = byKey.get(k);
+        if (p) p.copied += n;
+      }
+      copiedThisRun += r.copied;
+      meter.add(r.copied, Date.now());
+      await drain(10);
+      const touched = new Set([...r.copiedByKey.keys()].map((k) => byKey.get(k)).filter((p): p is ProgramEntry => p !== undefined));
+      for (const p of active.filter((x) => touched.has(x) || active.length === 1)) report(p);
+      await overall();
+      const minMs = controls.maxRate ? (r.copied / controls.maxRate) * 1000 : 0;
+      await sleep(Math.max(0, minMs - (Date.now() - t0)) + controls.sleepMs, ctx.signal);
+    }
+  };
+
+  const doneScopes = async () => new Set((await readCheckpoints(client, migrationId)).filter((c) => c.done).map((c) => c.scope));
+
+  /** after a program is copied: drain, then count + checksum for that program in one snapshot */
+  const verifyProgram = async (p: ProgramEntry): Promise<boolean> => {
+    report(p, 'verifying');
+    await drain(50);
+    let ok = true;
+    for (const key of p.keys) {
+      const c = await compareData(client, snap, cfg, key);
+      for (const x of c.programs.filter((y) => !y.ok))
+        emit({ type: 'verify', item: { id: `data:${x.key}`, status: 'fail', title: `Rows of ${p.label ?? p.program}`, reason: `source ${x.sourceRows} row(s), new ${x.targetRows}; checksums ${x.sourceSum === x.targetSum ? 'equal' : 'differ'}`, details: x.sample.map((s) => `${s.side} only: ${s.key}`) } });
+      ok &&= c.ok;
+    }
+    return ok;
+  };
+
+  const finalCounts = async () => {
+    const r = await client.query<{ k: string; n: string }>(`SELECT ${ident(cfg.key)}::text AS k, count(*)::int8 AS n FROM ${qname(cfg.schema, cfg.newTable)} GROUP BY 1`);
+    const inTarget = new Map(r.rows.map((x) => [x.k, Number(x.n)]));
+    for (const p of programs) p.copied = p.keys.reduce((n, k) => n + (inTarget.get(k) ?? 0), 0);
+  };
+
+  try {
+    if (opts.mode === 'all') {
+      const done = await doneScopes();
+      const allCovered = done.has('all');
+      if (!allCovered) {
+        const exclude = lookupKeys.filter((k) => done.has(keyScope(k).id));
+        await copyScope({ id: 'all', kind: 'all' }, programs.filter((p) => !p.keys.every((k) => exclude.includes(k))), exclude);
+      }
+      await drain(100);
+      await finalCounts();
+      for (const p of programs) report(p, 'done');
+    } else {
+      const done = await doneScopes();
+      let chosen: ProgramEntry[];
+      if (opts.mode === 'one') {
+        const pick = opts.program !== undefined ? findProgram(programs, opts.program) : [...programs].filter((p) => p.program !== REST_PROGRAM).sort((a, b) => b.total - a.total)[0];
+        if (typeof pick === 'string') return { ok: false, exitCode: EXIT.usage, summary: `${pick}; nothing was copied` };
+        if (!pick) return { ok: false, exitCode: EXIT.failed, summary: `${cfg.lookup} has no rows: no program to copy` };
+        chosen = [pick];
+      } else chosen = programs;
+      for (const p of programs) if (!chosen.includes(p)) p.state = 'waiting';
+      for (const p of chosen) {
+        if (!done.has('all')) {
+          if (p.program === REST_PROGRAM) await copyScope({ id: 'rest', kind: 'rest' }, [p], lookupKeys);
+          else await copyScope(keyScope(p.program), [p], []);
+        }
+        if (opts.mode === 'gradual' && !(await verifyProgram(p))) {
+          report(p, 'failed');
+          return { ok: false, exitCode: EXIT.checksFailed, summary: `${p.label ?? p.program}: the copy differs from the source after replay (see above); the next programs were not started. Run partwise verify --data for details.` };
+        }
+        await drain(20);
+        await finalCounts();
+        report(p, 'done');
+        await overall();
+      }
+      await drain(100);
+    }
+  } catch (e) {
+    if (e instanceof Interrupted) {
+      await overall().catch(() => undefined);
+      return { ok: false, exitCode: EXIT.interrupted, summary: `migrate stopped after a committed batch (${copiedThisRun} row(s) copied in this run); ${RESUME}`, data: { interrupted: true, copied: copiedThisRun } };
+    }
+    if (e instanceof DriftStop) {
+      await setControls(client, cfg, { paused: true });
+      return { ok: false, exitCode: EXIT.failed, summary: `${e.message}. The copy is paused (change capture keeps logging); run: ${e.fixes.join('; ')}; then ${RESUME}`, data: { fixes: e.fixes } };
+    }
+    throw e;
+  }
+
+  const all = await doneScopes();
+  const complete = all.has('all') || programs.every((p) => all.has(p.program === REST_PROGRAM ? 'rest' : keyScope(p.program).id));
+  if (complete) await journal.setPhase('migrate');
+  await overall();
+  const backlog = await captureBacklog(client, cfg, 'forward');
+  const seconds = (Date.now() - runStart) / 1000;
+  return {
+    ok: true, exitCode: EXIT.ok,
+    summary: `${copiedThisRun} row(s) copied in ${seconds.toFixed(1)} s (mode ${opts.mode}); ${complete ? 'every program is copied' : 'some programs are not copied yet'}; change capture keeps ${cfg.newTable} in step (backlog ${backlog}). Next: partwise verify --data`,
+    data: { copied: copiedThisRun, complete, backlog },
+  };
+}
+
+/** The migrate flags as options; a string is a usage error. */
+export function migrateOptionsFromFlags(flags: Flags): MigrateOptions | string {
+  const mode = flags.mode;
+  if (mode !== 'one' && mode !== 'all' && mode !== 'gradual') return `migrate needs --mode one|all|gradual${mode ? ` (got ${mode})` : ''}`;
+  try {
+    return {
+      mode,
+      program: flags.program,
+      batchSize: intFlag(flags, 'batch-size', 1, 1_000_000),
+      maxRate: intFlag(flags, 'max-rate', 1, 100_000_000),
+      sleepMs: intFlag(flags, 'sleep-ms', 0, 600_000),
+    };
+  } catch (e) {
+    return (e as Error).message;
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * partwise rollback.
+ * Before the swap: drops the new table (with its partitions), the auto-partition trigger and the capture machinery;
+ * the source is exactly as it was, and the copy's journal (checkpoints, verifications) is cleared so a later
+ * create + migrate starts from scratch.
+ * After the swap: swaps back with the same care as the swap (one transaction, lock_timeout, retries): applies every
+ * write made since the swap to the original (reverse replay), runs the reverse the swap journaled, and re-installs
+ * forward capture. End state: "migrated, not swapped" — the partitioned copy is in sync and captured, verify --data
+ * and swap can run again, or rollback again to remove it.
+ */
+import { takeSnapshot } from '../catalog/snapshot.js';
+import { qname } from '../db/quote.js';
+import { EXIT } from '../events.js';
+import { runStep, StepFailed } from '../exec/runStep.js';
+import { personError } from '../exec/errors.js';
+import { Journal } from '../journal/journal.js';
+import { captureInstalled, captureRemovalStatements, lockCapture, replayInTransaction } from '../move/capture.js';
+import { planRollbackBeforeSwap } from '../plan/planRollback.js';
+import type { Step } from '../plan/types.js';
+import type { StepContext, StepResult } from './context.js';
+import { afterSwitch, isSwapped, LockRetriesExhausted, lockedTransaction, transactionFailure, type SwapJournal } from './swap.js';
+
+/** The copy's progress and verifications belong to the table that is being dropped. */
+function clearCopyJournal(migrationId: number): string[] {
+  const id = Math.trunc(migrationId);
+  return [
+    `DELETE FROM partwise.copy_checkpoint WHERE migration_id = ${id}`,
+    `DELETE FROM partwise.copy_progress WHERE migration_id = ${id}`,
+    `DELETE FROM partwise.data_verification WHERE migration_id = ${id}`,
+  ];
+}
+
+export async function runRollback(ctx: StepContext): Promise<StepResult> {
+  const snap = await takeSnapshot(ctx.client, ctx.cfg);
+  if (isSwapped(snap)) return rollbackAfterSwap(ctx);
+  return rollbackBeforeSwap(ctx);
+}
+
+async function rollbackBeforeSwap(ctx: StepContext): Promise<StepResult> {
+  const { client, cfg, emit } = ctx;
+  const snap = await takeSnapshot(client, cfg);
+  if (!snap.source) return { ok: false, exitCode: EXIT.failed, summary: `${cfg.schema}.${cfg.table} does not exist; nothing was changed` };
+  if (snap.source.relkind === 'p')
+    return { ok: false, exitCode: EXIT.failed, summary: `${cfg.schema}.${cfg.table} is partitioned but ${cfg.schema}.${cfg.oldTable} does not exist: the swap was finished with --drop-old (or the old table was dropped), nothing to roll back to; nothing was changed` };
+  const journal = await Journal.open(client, cfg);
+  const plan = planRollbackBeforeSwap(snap, cfg);
+  const step: Step = {
+    id: 'rollback', phase: 'rollback', title: `Remove ${cfg.newTable}, its partitions and the capture machinery`,
+    statements: [...plan.statements, ...clearCopyJournal(journal.migrationId)], locks: plan.locks, transactional: true,
+    reverse: [], done: false, notes: [],
+  };
+  const logId = await journal.start('rollback', { swapped: false });
+  emit({ type: 'step.start', step: step.id, title: step.title, statements: step.statements, locks: step.locks });
+  const t0 = Date.now();
+  try {
+    await runStep(client, step, ctx.retry, emit);
+  } catch (e) {
+    const f = e instanceof StepFailed ? e : undefined;
+    const err = personError(f?.cause ?? e, {
+      statement: f?.statement,
+      unchanged: 'the rollback transaction was rolled back: everything is as before it',
+      todo: f?.blockers.length
+        ? `sessions ${f.blockers.map((b) => `${b.pid} (${b.query ?? ''})`).join(', ')} hold locks; wait for them or end them, then run partwise rollback --yes again`
+        : 'fix the cause, then run partwise rollback --yes again',
+    });
+    emit({ type: 'step.fail', step: step.id, title: step.title, error: err });
+    await journal.finish(logId, 'failed', err.message);
+    return { ok: false, exitCode: EXIT.failed, summary: `rollback failed: ${err.message}`, data: { error: err } };
+  }
+  emit({ type: 'step.done', step: step.id, title: step.title, ms: Date.now() - t0 });
+  await journal.finish(logId, 'done');
+  await journal.setPhase('created');
+  return { ok: true, exitCode: EXIT.ok, summary: `rolled back: ${cfg.newTable}, its partitions and partwise's triggers are gone; ${cfg.schema}.${cfg.table} is as it was` };
+}
+
+async function rollbackAfterSwap(ctx: StepContext): Promise<StepResult> {
+  const { client, cfg, emit } = ctx;
+  const snap = await takeSnapshot(client, cfg);
+  const journal = await Journal.open(client, cfg);
+  const swap = (await journal.latest()).find((s) => s.step === 'swap');
+  const record = swap?.status === 'done' ? (swap.detail as unknown as Partial<SwapJournal>) : undefined;
+  if (!record?.reverse || !record.forwardCapture)
+    return { ok: false, exitCode: EXIT.failed, summary: `the journal has no record of the swap's reverse (schema partwise was dropped or the swap was made by another tool); nothing was changed` };
+  if (!(await captureInstalled(client, cfg, 'reverse')))
+    return {
+      ok: false, exitCode: EXIT.failed,
+      summary: `reverse capture is not installed (partwise finish ran): ${cfg.oldTable} lacks the writes made since then, and swapping back would lose them; nothing was changed`,
+    };
+
+  const S = qname(cfg.schema, cfg.table);
+  const O = qname(cfg.schema, cfg.oldTable);
+  const title = `Swap back: ${cfg.oldTable} becomes ${cfg.table} again (with every write made since the swap)`;
+  const logId = await journal.start('rollback', { swapped: true });
+  emit({
+    type: 'step.start', step: 'rollback', title, statements: record.reverse,
+    locks: [
+      { mode: 'ACCESS EXCLUSIVE', on: S, why: 'EXCLUSIVE first (writes wait, reads go on) while the last writes are copied back, then ACCESS EXCLUSIVE for the renames' },
+      { mode: 'ACCESS EXCLUSIVE', on: O, why: 'renamed back' },
+    ],
+  });
+  const t0 = Date.now();
+  let replayed = 0;
+  try {
+    await lockedTransaction(client, ctx.retry, emit, 'rollback', [S, O], async (exec) => {
+      await lockCapture(client, cfg, 'reverse');
+      await exec(`LOCK TABLE ${S} IN EXCLUSIVE MODE`);
+      replayed = await replayInTransaction(client, snap, cfg, 'reverse');
+      await exec(`LOCK TABLE ${O}, ${S} IN ACCESS EXCLUSIVE MODE`);
+      for (const s of captureRemovalStatements(cfg, 'reverse')) await exec(s);
+      for (const s of record.reverse!) await exec(s);
+      for (const s of record.forwardCapture!) await exec(s);
+      // the copy is in sync again, but verification must be redone before the next swap
+      await exec(`DELETE FROM partwise.data_verification WHERE migration_id = ${Math.trunc(journal.migrationId)}`);
+      await journal.finish(logId, 'done', undefined, { replayed });
+      await journal.setPhase('migrate');
+    });
+  } catch (e) {
+    const { message, error } = transactionFailure(e, 'rollback failed', `the transaction was rolled back: ${cfg.table} is still the partitioned table and ${cfg.oldTable} keeps receiving every write`, 'partwise rollback --yes');
+    emit({ type: 'step.fail', step: 'rollback', title, error });
+    await journal.finish(logId, 'failed', message, { blockers: e instanceof LockRetriesExhausted ? e.blockers : [] }).catch(() => undefined);
+    return { ok: false, exitCode: EXIT.failed, summary: message, data: { error } };
+  }
+  emit({ type: 'step.done', step: 'rollback', title, ms: Date.now() - t0 });
+  emit({ type: 'info', message: `${replayed} change(s) made since the swap copied back into ${cfg.table}` });
+  const problems = await afterSwitch(ctx, record.validate ?? [], cfg.newTable, record.dependents ?? [], false);
+  const summary = `swapped back: ${cfg.schema}.${cfg.table} is the original table again, with every write made since the swap; ${cfg.newTable} stays in sync through change capture (run verify --data and swap again, or rollback again to remove it)`;
+  if (problems.length) {
+    for (const p of problems) emit({ type: 'warn', message: p });
+    return { ok: false, exitCode: EXIT.failed, summary: `${summary}. But the checks after it found problems: ${problems.join('; ')}`, data: { problems, replayed } };
+  }
+  return { ok: true, exitCode: EXIT.ok, summary, data: { replayed } };
+}

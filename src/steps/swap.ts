@@ -1,0 +1,240 @@
+/**
+ * partwise swap: in ONE transaction with a short lock_timeout, retried with backoff and jitter: take the capture
+ * lock, block writes to the source (EXCLUSIVE: reads go on), apply the last captured changes, rename and carry over
+ * every dependent object (planSwap), replace forward capture by reverse capture (the old table keeps receiving every
+ * write made after the swap), and journal the exact reverse in the same transaction. After commit: validate the
+ * moved foreign keys, smoke check through the original name, ANALYZE (autovacuum never analyzes a partitioned parent).
+ */
+import type pg from 'pg';
+import { takeSnapshot } from '../catalog/snapshot.js';
+import type { Blocker, Dependent, Snapshot } from '../catalog/types.js';
+import type { Config } from '../config/config.js';
+import { ident, qname } from '../db/quote.js';
+import { EXIT, type Emit } from '../events.js';
+import { DEADLOCK, LOCK_NOT_AVAILABLE, personError } from '../exec/errors.js';
+import { backoffDelay, findBlockers, type RetryPolicy } from '../exec/runStep.js';
+import { Journal } from '../journal/journal.js';
+import { captureBacklog, captureInstallStatements, captureInstalled, captureRemovalStatements, lockCapture, replayInTransaction } from '../move/capture.js';
+import { latestDataVerification } from '../move/checksum.js';
+import { PlanError } from '../plan/planCreate.js';
+import { foreignKeysToValidate, planSwap } from '../plan/planSwap.js';
+import type { LockInfo } from '../plan/types.js';
+import type { StepContext, StepResult } from './context.js';
+import { smokeCheck } from './smoke.js';
+
+/** Above this many pending captured changes the swap would hold writes too long: migrate (replay) first. */
+export const DEFAULT_MAX_BACKLOG = 10_000;
+
+export interface SwapOptions {
+  maxBacklog?: number;
+}
+
+/** What the swap journals for rollback (detail of its `swap` step record). */
+export interface SwapJournal {
+  reverse: string[];
+  forwardCapture: string[];
+  validate: Array<{ table: string; name: string }>;
+  dependents: Dependent[];
+}
+
+export class LockRetriesExhausted extends Error {
+  constructor(
+    readonly cause: unknown,
+    readonly statement: string | undefined,
+    readonly blockers: Blocker[],
+    readonly attempts: number,
+  ) {
+    super(`gave up after ${attempts} attempt(s): ${(cause as Error)?.message ?? String(cause)}`);
+    this.name = 'LockRetriesExhausted';
+  }
+}
+
+export class TransactionFailed extends Error {
+  constructor(
+    readonly cause: unknown,
+    readonly statement: string | undefined,
+  ) {
+    super((cause as Error)?.message ?? String(cause));
+    this.name = 'TransactionFailed';
+  }
+}
+
+/**
+ * Runs `body` in one transaction with SET LOCAL lock_timeout (and search_path = pg_catalog, as the plan's SQL was
+ * printed). A lock timeout or deadlock rolls everything back, reports who holds locks on `relations`, waits with
+ * backoff and jitter and tries again; after the last attempt nothing has changed. `exec` runs one statement and
+ * remembers it for the error report.
+ */
+export async function lockedTransaction(
+  client: pg.ClientBase,
+  policy: RetryPolicy,
+  emit: Emit,
+  stepId: string,
+  relations: string[],
+  body: (exec: (sql: string) => Promise<pg.QueryResult>) => Promise<void>,
+): Promise<number> {
+  for (let attempt = 1; attempt <= policy.attempts; attempt++) {
+    let current: string | undefined;
+    const exec = (sql: string) => {
+      current = sql;
+      return client.query(sql);
+    };
+    try {
+      await client.query('BEGIN');
+      await client.query(`SELECT set_config('lock_timeout', $1, true), set_config('search_path', 'pg_catalog, pg_temp', true)`, [`${policy.lockTimeoutMs}ms`]);
+      await body(exec);
+      current = 'COMMIT';
+      await client.query('COMMIT');
+      return attempt;
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      const code = (e as { code?: string }).code;
+      if (code !== LOCK_NOT_AVAILABLE && code !== DEADLOCK) throw new TransactionFailed(e, current);
+      const blockers = await findBlockers(client, relations).catch(() => [] as Blocker[]);
+      if (attempt === policy.attempts) throw new LockRetriesExhausted(e, current, blockers, attempt);
+      const delayMs = backoffDelay(attempt, policy);
+      emit({ type: 'step.retry', step: stepId, attempt, attempts: policy.attempts, delayMs, blockers, message: personError(e).message });
+      await new Promise((r) => setTimeout(r, delayMs));
+    }
+  }
+  throw new Error('unreachable');
+}
+
+/** The failure of a locked transaction, said for people. */
+export function transactionFailure(e: unknown, what: string, unchanged: string, retryCommand: string): { message: string; error: ReturnType<typeof personError> } {
+  if (e instanceof LockRetriesExhausted) {
+    const who = e.blockers.length
+      ? e.blockers.map((b) => `pid ${b.pid} (${b.userName ?? '?'}, ${b.applicationName || 'no application_name'}, ${b.state ?? '?'}, holds ${b.modes ?? '?'}): ${b.query ?? ''}`).join('; ')
+      : 'no session was holding a lock by the time partwise looked';
+    const error = personError(e.cause, {
+      statement: e.statement,
+      unchanged,
+      todo: `wait for the blocking session(s) to finish, or end them (SELECT pg_terminate_backend(pid)), then run ${retryCommand} again; raise --lock-timeout or --lock-retries to wait longer`,
+    });
+    error.message = `${what}: could not get the locks in ${e.attempts} attempt(s) (lock_timeout each); blocked by ${who}`;
+    return { message: error.message, error };
+  }
+  const f = e instanceof TransactionFailed ? e : undefined;
+  const error = personError(f?.cause ?? e, { statement: f?.statement, unchanged, todo: `fix the cause, then run ${retryCommand} again` });
+  error.message = `${what}: ${error.message}`;
+  return { message: error.message, error };
+}
+
+export async function validateForeignKeys(client: pg.ClientBase, fks: Array<{ table: string; name: string }>, emit: Emit): Promise<string[]> {
+  const problems: string[] = [];
+  for (const fk of fks) {
+    try {
+      // SHARE UPDATE EXCLUSIVE on the referencing table: writes go on while it scans
+      await client.query(`ALTER TABLE ${fk.table} VALIDATE CONSTRAINT ${ident(fk.name)}`);
+      emit({ type: 'info', message: `foreign key ${fk.name} on ${fk.table} validated` });
+    } catch (e) {
+      problems.push(`foreign key ${fk.name} on ${fk.table} could not be validated (${(e as Error).message}); it stays NOT VALID and is enforced for new rows: run ALTER TABLE ${fk.table} VALIDATE CONSTRAINT ${ident(fk.name)} later`);
+    }
+  }
+  return problems;
+}
+
+/** Whether the catalog shows the swap done: cfg.table is partitioned and the original sits at cfg.oldTable. */
+export function isSwapped(snap: Snapshot): boolean {
+  return snap.source?.relkind === 'p' && snap.old !== null;
+}
+
+async function refusal(client: pg.ClientBase, cfg: Config, maxBacklog: number): Promise<string | null> {
+  const v = await latestDataVerification(client, cfg);
+  if (!v) return `the data was never verified: run partwise verify --data first`;
+  if (!v.ok) return `the latest verify --data (${v.verifiedAt}) found differences: run partwise migrate, then verify --data again`;
+  const journal = await Journal.find(client, cfg);
+  const migrate = journal ? (await journal.latest()).find((s) => s.step === 'migrate') : undefined;
+  if (migrate && migrate.startedAt > v.verifiedAt) return `partwise migrate ran after the latest verify --data (${v.verifiedAt}): run partwise verify --data again`;
+  if (!(await captureInstalled(client, cfg, 'forward')))
+    return `change capture is not installed on ${cfg.schema}.${cfg.table}: writes since the copy would be lost. Run partwise migrate (it installs capture) and verify --data`;
+  const backlog = await captureBacklog(client, cfg, 'forward');
+  if (backlog > maxBacklog)
+    return `${backlog} captured change(s) are still pending (limit ${maxBacklog}); the swap would hold writes while applying them. Run partwise verify --data (it applies them) or partwise migrate, then swap`;
+  return null;
+}
+
+export async function runSwap(ctx: StepContext, opts: SwapOptions = {}): Promise<StepResult> {
+  const { client, cfg, emit } = ctx;
+  const maxBacklog = opts.maxBacklog ?? DEFAULT_MAX_BACKLOG;
+  const snap = await takeSnapshot(client, cfg);
+  if (isSwapped(snap)) return { ok: true, exitCode: EXIT.ok, summary: `${cfg.schema}.${cfg.table} is already the partitioned table (swapped earlier); nothing to do` };
+
+  let plan;
+  try {
+    plan = planSwap(snap, cfg);
+  } catch (e) {
+    if (e instanceof PlanError) return { ok: false, exitCode: EXIT.failed, summary: `cannot swap: ${e.message}; nothing was changed` };
+    throw e;
+  }
+  const refused = await refusal(client, cfg, maxBacklog);
+  if (refused) return { ok: false, exitCode: EXIT.failed, summary: `swap refused: ${refused}; nothing was changed` };
+  for (const n of plan.notes) emit({ type: 'warn', message: n });
+
+  const S = qname(cfg.schema, cfg.table);
+  const N = qname(cfg.schema, cfg.newTable);
+  const reverseCapture = captureInstallStatements(snap, cfg, 'reverse');
+  const record = {
+    reverse: plan.reverse,
+    forwardCapture: captureInstallStatements(snap, cfg, 'forward'),
+    validate: foreignKeysToValidate(snap),
+    dependents: snap.source!.dependents,
+  };
+  const journal = await Journal.open(client, cfg);
+  const logId = await journal.start('swap', { statements: plan.statements.length });
+  const title = `Swap ${cfg.newTable} in as ${cfg.table} (the original becomes ${cfg.oldTable})`;
+  const locks: LockInfo[] = [
+    { mode: 'ACCESS EXCLUSIVE', on: S, why: 'EXCLUSIVE first (writes wait, reads go on) while the last changes are applied, then ACCESS EXCLUSIVE for the renames' },
+    ...plan.locks.filter((l) => l.on !== S),
+  ];
+  emit({ type: 'step.start', step: 'swap', title, statements: plan.statements, locks });
+  const t0 = Date.now();
+  let replayed = 0;
+  let attempts: number;
+  try {
+    attempts = await lockedTransaction(client, ctx.retry, emit, 'swap', locks.map((l) => l.on), async (exec) => {
+      await lockCapture(client, cfg, 'forward');
+      await exec(`LOCK TABLE ${S} IN EXCLUSIVE MODE`);
+      replayed = await replayInTransaction(client, snap, cfg, 'forward');
+      await exec(`LOCK TABLE ${N}, ${S} IN ACCESS EXCLUSIVE MODE`);
+      for (const s of plan.statements) await exec(s);
+      for (const s of captureRemovalStatements(cfg, 'forward')) await exec(s);
+      for (const s of reverseCapture) await exec(s);
+      // journaled in the same transaction: a swap that committed always has its reverse on record
+      await journal.finish(logId, 'done', undefined, { ...record, replayed });
+      await journal.setPhase('swap');
+    });
+  } catch (e) {
+    const { message, error } = transactionFailure(e, 'swap failed', `the transaction was rolled back: ${cfg.table} is still the original table, nothing has changed`, 'partwise swap --yes');
+    emit({ type: 'step.fail', step: 'swap', title, error });
+    await journal.finish(logId, 'failed', message, { blockers: e instanceof LockRetriesExhausted ? e.blockers : [] }).catch(() => undefined);
+    return { ok: false, exitCode: EXIT.failed, summary: message, data: { error } };
+  }
+  emit({ type: 'step.done', step: 'swap', title, ms: Date.now() - t0 });
+  emit({ type: 'info', message: `swapped in ${attempts} attempt(s); ${replayed} last captured change(s) applied; reverse capture now keeps ${cfg.oldTable} up to date` });
+
+  const problems = await afterSwitch(ctx, record.validate, cfg.oldTable, record.dependents, true);
+  const summary = `${cfg.schema}.${cfg.table} is now the partitioned table; the original is ${cfg.schema}.${cfg.oldTable} and keeps receiving every write (partwise rollback --yes swaps back, partwise finish --yes ends capture)`;
+  if (problems.length) {
+    for (const p of problems) emit({ type: 'warn', message: p });
+    return { ok: false, exitCode: EXIT.failed, summary: `${summary}. But the checks after the swap found problems: ${problems.join('; ')}. Consider partwise rollback --yes`, data: { problems, attempts, replayed } };
+  }
+  return { ok: true, exitCode: EXIT.ok, summary, data: { attempts, replayed, notes: plan.notes } };
+}
+
+/** After a swap or rollback committed: validate moved foreign keys, smoke check, ANALYZE. Returns problems. */
+export async function afterSwitch(ctx: StepContext, fks: Array<{ table: string; name: string }>, other: string, dependents: SwapJournal['dependents'], analyze: boolean): Promise<string[]> {
+  const { client, cfg, emit } = ctx;
+  const problems = await validateForeignKeys(client, fks, emit);
+  const live = await takeSnapshot(client, cfg);
+  if (!live.source) return [...problems, `${cfg.schema}.${cfg.table} is missing after the switch`];
+  const smoke = await smokeCheck(client, cfg, live.source, qname(cfg.schema, other), dependents);
+  for (const p of smoke.passed) emit({ type: 'info', message: `smoke check: ${p}` });
+  problems.push(...smoke.problems.map((p) => `smoke check: ${p}`));
+  if (analyze) {
+    // the parent's statistics and every partition's (ANALYZE on a partitioned table recurses)
+    await client.query(`ANALYZE ${qname(cfg.schema, cfg.table)}`);
+    emit({ type: 'info', message: `analyzed ${cfg.table} and its partitions` });
+  }
+  return problems;
+}
