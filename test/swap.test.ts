@@ -83,6 +83,8 @@ describe('swap, then rollback: every dependent object kind on the right table', 
         expect.stringMatching(/view public\.petri_observations_recent reads/), expect.stringMatching(/function public\.count_program/),
       ]));
 
+      // publications list leaf partitions unless publish_via_partition_root (postgres-facts 26): said, not changed
+      expect(events.some((e) => e.type === 'warn' && /partwise_demo_pub.*publish_via_partition_root = false/.test(e.message))).toBe(true);
       const after = await bindings(ctx.client);
       expect(after.relkind).toBe('p');
       expect(after.recentView).toEqual(['petri_observations']);

@@ -170,6 +170,7 @@ export async function startEmbedded(opts: StartEmbeddedOptions): Promise<Embedde
     try {
       version = await prepareDatabase(makeConfig(instance.port, password, ADMIN_DB), database, logs);
     } catch (err) {
+      process.removeListener('exit', onExit);
       await stopInstance(instance.pg);
       throw err;
     }

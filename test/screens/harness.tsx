@@ -89,7 +89,11 @@ export async function renderApp(fixture: DatabaseFixture, opts: { initialStep?: 
       const until = Date.now() + timeoutMs;
       for (;;) {
         const f = frame();
-        if (test(f)) return f;
+        if (test(f)) {
+          // the frame is drawn before React's effects subscribe the new screen's keys: let them settle
+          await pause(100);
+          return f;
+        }
         if (Date.now() > until) throw new Error(`timed out waiting for ${String(what)}; last frame:\n${f}`);
         await pause(50);
       }
