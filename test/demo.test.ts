@@ -95,6 +95,7 @@ describe('demo dataset (2000 rows, 5 programs)', () => {
     );
     expect(indexes.rows.map((r) => r.indexname)).toEqual([
       'petri_observations_decline_idx',
+      'petri_observations_observation_program_key',
       'petri_observations_petri_code_idx',
       'petri_observations_pkey',
       'petri_observations_program_observed_idx',
@@ -144,10 +145,11 @@ describe('demo dataset (2000 rows, 5 programs)', () => {
       "SELECT 1 FROM pg_publication_tables WHERE pubname = 'partwise_demo_pub' AND schemaname = 'public' AND tablename = 'petri_observations'",
     );
     expect(pub.rowCount).toBe(1);
-    const fk = await one<{ target: string; on_delete: string }>(`
-      SELECT confrelid::regclass::text AS target, confdeltype AS on_delete FROM pg_constraint
+    const fk = await one<{ target: string; on_delete: string; def: string }>(`
+      SELECT confrelid::regclass::text AS target, confdeltype AS on_delete, pg_get_constraintdef(oid) AS def FROM pg_constraint
        WHERE conrelid = 'public.petri_images'::regclass AND contype = 'f'`);
-    expect(fk).toEqual({ target: 'petri_observations', on_delete: 'c' });
+    // composite, including the partition key, so it can follow the table at the swap
+    expect(fk).toEqual({ target: 'petri_observations', on_delete: 'c', def: expect.stringMatching(/^FOREIGN KEY \(observation_id, program_id\) REFERENCES (public\.)?petri_observations\(observation_id, program_id\)/) });
     const images = await one<{ n: number }>('SELECT count(*)::int AS n FROM public.petri_images');
     expect(images.n).toBe(40);
   });

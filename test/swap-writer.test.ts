@@ -8,6 +8,7 @@ import { replayBatch } from '../src/move/capture.js';
 import { runCreate } from '../src/steps/create.js';
 import { runMigrate } from '../src/steps/migrate.js';
 import { runSwap } from '../src/steps/swap.js';
+import { runRollback } from '../src/steps/rollback.js';
 import { runVerifyData } from '../src/steps/verifyData.js';
 
 interface RowState { program: string; growth: number | null }
@@ -33,6 +34,7 @@ class Writer {
   }
 
   start(): void {
+    this.stopped = false;
     this.done = (async () => {
       while (!this.stopped) {
         try {
@@ -84,7 +86,15 @@ class Writer {
   }
 }
 
-describe('migrate, verify --data and swap under a concurrent writer', () => {
+/** Rows whose state in the table (behind the original name) differs from the writer's ledger. */
+async function mismatchesWith(client: pg.ClientBase, writer: Writer): Promise<string[]> {
+  const ids = [...writer.ledger.keys()];
+  const rows = await client.query(`SELECT observation_id, program_id, growth_index FROM public.petri_observations WHERE observation_id = ANY($1::uuid[])`, [ids]);
+  const actual = new Map(rows.rows.map((r) => [r.observation_id as string, { program: r.program_id as string, growth: r.growth_index === null ? null : Number(r.growth_index) }]));
+  return ids.filter((id) => JSON.stringify(actual.get(id) ?? null) !== JSON.stringify(writer.ledger.get(id)));
+}
+
+describe('migrate, verify --data, swap and rollback under a concurrent writer', () => {
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createTestDatabase('pw_test_swap_writer');
@@ -92,7 +102,7 @@ describe('migrate, verify --data and swap under a concurrent writer', () => {
   });
   afterAll(async () => db?.drop());
 
-  it('after the swap the partitioned table equals what the writer produced, and the writer saw no errors', async () => {
+  it('after the swap (and after a rollback) the table equals what the writer produced, and the writer saw no errors', async () => {
     const { ctx, close } = await engineContext(db.config, {}, { lockTimeoutMs: 1000, attempts: 10, baseDelayMs: 50, maxDelayMs: 500 });
     const app = new pg.Client(db.config);
     await app.connect();
@@ -122,16 +132,29 @@ describe('migrate, verify --data and swap under a concurrent writer', () => {
       expect(writer.errors).toEqual([]);
       expect(writer.ledger.size).toBeGreaterThan(100);
       // every row the writer touched is exactly as the writer left it
-      const ids = [...writer.ledger.keys()];
-      const rows = await ctx.client.query(`SELECT observation_id, program_id, growth_index FROM public.petri_observations WHERE observation_id = ANY($1::uuid[])`, [ids]);
-      const actual = new Map(rows.rows.map((r) => [r.observation_id as string, { program: r.program_id as string, growth: r.growth_index === null ? null : Number(r.growth_index) }]));
-      const mismatches = ids.filter((id) => JSON.stringify(actual.get(id) ?? null) !== JSON.stringify(writer!.ledger.get(id)));
-      expect(mismatches).toEqual([]);
+      expect(await mismatchesWith(ctx.client, writer)).toEqual([]);
 
       // and the reverse-captured old table, once its backlog is applied, equals the partitioned table row for row
       const snap = await takeSnapshot(ctx.client, ctx.cfg);
       while ((await replayBatch(ctx.client, snap, ctx.cfg, 'reverse', 10_000)) > 0);
       expect(await tableChecksum(ctx.client, 'public.petri_observations_old')).toEqual(await tableChecksum(ctx.client, 'public.petri_observations'));
+
+      // rollback under the same writer: the restored original holds every write, before, during and after it
+      writer.start();
+      const opsAtRollback = writer.ops;
+      while (writer.ops < opsAtRollback + 100) await new Promise((r) => setTimeout(r, 20));
+      const rolled = await runRollback(ctx);
+      expect(rolled.exitCode, rolled.summary).toBe(0);
+      const opsAfterRollback = writer.ops;
+      while (writer.ops < opsAfterRollback + 100) await new Promise((r) => setTimeout(r, 20));
+      await writer.stop();
+      expect(writer.errors).toEqual([]);
+      expect((await ctx.client.query(`SELECT relkind::text AS k FROM pg_class WHERE oid = 'public.petri_observations'::regclass`)).rows[0].k).toBe('r');
+      expect(await mismatchesWith(ctx.client, writer)).toEqual([]);
+      // the copy is kept in sync by forward capture again
+      const snap2 = await takeSnapshot(ctx.client, ctx.cfg);
+      while ((await replayBatch(ctx.client, snap2, ctx.cfg, 'forward', 10_000)) > 0);
+      expect(await tableChecksum(ctx.client, 'public.petri_observations_partitioned')).toEqual(await tableChecksum(ctx.client, 'public.petri_observations'));
     } finally {
       await writer?.stop();
       await app.end();

@@ -71,10 +71,19 @@ CREATE VIEW public.petri_observations_recent AS
    WHERE observed_at > now() - interval '7 days';
 GRANT SELECT ON public.petri_observations_recent TO authenticated, service_role;
 
+-- The child table references (observation_id, program_id): a foreign key into a partitioned table must
+-- reference columns that include the partition key (postgres-facts 1). This is the shape `partwise check`
+-- asks for; a foreign key by observation_id alone would be reported as a blocker for the swap.
+ALTER TABLE public.petri_observations
+  ADD CONSTRAINT petri_observations_observation_program_key UNIQUE (observation_id, program_id);
+
 CREATE TABLE public.petri_images (
   image_id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  observation_id uuid REFERENCES public.petri_observations (observation_id) ON DELETE CASCADE,
-  url            text
+  observation_id uuid NOT NULL,
+  program_id     uuid NOT NULL,
+  url            text,
+  CONSTRAINT petri_images_observation_fkey FOREIGN KEY (observation_id, program_id)
+    REFERENCES public.petri_observations (observation_id, program_id) ON DELETE CASCADE
 );
 
 -- Creating a publication needs CREATE on the database; a restricted role

@@ -75,8 +75,8 @@ SELECT CASE WHEN x.r <= k.orphans
        LATERAL (SELECT 1 + ((g - 1) * 2654435761) % k.n AS r,
                        now() - (k.n - g) * (interval '365 days' / k.n) AS at) AS x;
 
-INSERT INTO public.petri_images (observation_id, url)
-SELECT observation_id, 'https://storage.example.com/petri/' || petri_code || '/' || seq_no || '.jpg'
+INSERT INTO public.petri_images (observation_id, program_id, url)
+SELECT observation_id, program_id, 'https://storage.example.com/petri/' || petri_code || '/' || seq_no || '.jpg'
   FROM public.petri_observations
  WHERE seq_no % 50 = 0;
 

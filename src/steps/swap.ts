@@ -158,7 +158,21 @@ export async function runSwap(ctx: StepContext, opts: SwapOptions = {}): Promise
   const { client, cfg, emit } = ctx;
   const maxBacklog = opts.maxBacklog ?? DEFAULT_MAX_BACKLOG;
   const snap = await takeSnapshot(client, cfg);
-  if (isSwapped(snap)) return { ok: true, exitCode: EXIT.ok, summary: `${cfg.schema}.${cfg.table} is already the partitioned table (swapped earlier); nothing to do` };
+  if (isSwapped(snap)) {
+    // a process that died right after the commit may have left moved foreign keys NOT VALID: finish that part
+    const journal = await Journal.find(client, cfg);
+    const record = journal ? ((await journal.latest()).find((s) => s.step === 'swap')?.detail as Partial<SwapJournal> | undefined) : undefined;
+    const pending = [];
+    for (const fk of record?.validate ?? []) {
+      const r = await client.query(`SELECT NOT convalidated AS pending FROM pg_constraint WHERE conrelid = to_regclass($1) AND conname = $2 AND conparentid = 0`, [fk.table, fk.name]);
+      if (r.rows[0]?.pending) pending.push(fk);
+    }
+    const problems = await validateForeignKeys(client, pending, emit);
+    return {
+      ok: problems.length === 0, exitCode: problems.length ? EXIT.failed : EXIT.ok,
+      summary: `${cfg.schema}.${cfg.table} is already the partitioned table (swapped earlier)${pending.length ? `; ${pending.length} foreign key(s) left NOT VALID were validated` : ''}${problems.length ? `; ${problems.join('; ')}` : '; nothing to do'}`,
+    };
+  }
 
   let plan;
   try {

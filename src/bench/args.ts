@@ -1,0 +1,59 @@
+/** The benchmark's flags: --rows N --programs N --url URL --json --partitions N. */
+
+export interface BenchOptions {
+  rows: number;
+  programs: number;
+  /** a server to use instead of a throwaway embedded one (the benchmark creates and drops its own databases there) */
+  url?: string;
+  json: boolean;
+  /** partitions for the catalog and screen cost measurement */
+  scalePartitions: number;
+  /** pgbench rate (transactions per second) of the concurrent writer */
+  writerRate: number;
+  /** seconds of the idle writer period */
+  idleSeconds: number;
+}
+
+export const USAGE = `usage: npm run bench -- [--rows N] [--programs N] [--url postgres://...] [--json] [--partitions N] [--rate TPS] [--idle-seconds S]
+  --rows          demo rows to generate (default 2000000)
+  --programs      demo programs (default 50)
+  --url           use this server instead of a throwaway embedded PostgreSQL 17; the benchmark creates and drops its own databases
+  --json          print one JSON object with the figures as the last line
+  --partitions    partitions for the catalog and screen cost (default 1000)
+  --rate          concurrent writer's transactions per second (pgbench -R, default 200)
+  --idle-seconds  length of the idle writer period (default 10)`;
+
+export function parseBenchArgs(argv: string[]): BenchOptions | string {
+  const o: BenchOptions = { rows: 2_000_000, programs: 50, json: false, scalePartitions: 1000, writerRate: 200, idleSeconds: 10 };
+  const int = (name: string, v: string | undefined, min: number, maxValue: number): number => {
+    const n = Number(v);
+    if (v === undefined || !Number.isInteger(n) || n < min || n > maxValue) throw new Error(`${name} needs an integer between ${min} and ${maxValue} (got ${v ?? 'nothing'})`);
+    return n;
+  };
+  try {
+    for (let i = 0; i < argv.length; i++) {
+      const a = argv[i]!;
+      const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+      const value = () => inline ?? argv[++i];
+      switch (flag) {
+        case '--rows': o.rows = int('--rows', value(), 1000, 1_000_000_000); break;
+        case '--programs': o.programs = int('--programs', value(), 2, 10_000); break;
+        case '--partitions': o.scalePartitions = int('--partitions', value(), 2, 10_000); break;
+        case '--rate': o.writerRate = int('--rate', value(), 1, 100_000); break;
+        case '--idle-seconds': o.idleSeconds = int('--idle-seconds', value(), 2, 3600); break;
+        case '--url': {
+          const u = value();
+          if (!u) throw new Error('--url needs a postgres:// URL');
+          o.url = u;
+          break;
+        }
+        case '--json': o.json = true; break;
+        case '--help': case '-h': return USAGE;
+        default: throw new Error(`unknown flag ${a}`);
+      }
+    }
+  } catch (e) {
+    return `${(e as Error).message}\n${USAGE}`;
+  }
+  return o;
+}

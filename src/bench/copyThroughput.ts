@@ -1,0 +1,79 @@
+/**
+ * Item 1: copy throughput. The baseline is one plain `INSERT INTO <partitioned copy> (cols) SELECT cols FROM
+ * <source>`: the fastest the server moves these rows. Against it, `partwise migrate --mode all` (change capture
+ * installed, batches, checkpoints, replay), in-process and timed around runMigrate. Both write into the same
+ * partitioned table, emptied (TRUNCATE) and with capture removed before each run; the runs alternate.
+ */
+import { takeSnapshot } from '../catalog/snapshot.js';
+import { ident, qname } from '../db/quote.js';
+import { captureRemovalStatements, resetCopyCheckpoints } from '../move/capture.js';
+import { copiedColumns } from '../move/captureNames.js';
+import { runMigrate } from '../steps/migrate.js';
+import type { StepContext } from '../steps/context.js';
+import { median } from './stats.js';
+
+export interface CopyRun {
+  kind: 'baseline' | 'partwise';
+  rows: number;
+  seconds: number;
+  rowsPerSec: number;
+}
+
+export interface CopyThroughput {
+  runs: CopyRun[];
+  baselineRowsPerSec: number;
+  partwiseRowsPerSec: number;
+  /** median partwise / median baseline */
+  ratio: number;
+}
+
+/** Empties the partitioned copy and removes what a previous partwise run left (capture, checkpoints). */
+export async function resetTarget(ctx: StepContext): Promise<void> {
+  const { client, cfg } = ctx;
+  for (const s of captureRemovalStatements(cfg, 'forward')) await client.query(s);
+  await resetCopyCheckpoints(client, cfg);
+  await client.query(`TRUNCATE ${qname(cfg.schema, cfg.newTable)}`);
+  // each run starts without dirty buffers of the previous one (needs superuser or pg_checkpoint; skipped if refused)
+  await client.query('CHECKPOINT').catch(() => undefined);
+}
+
+export async function baselineCopy(ctx: StepContext): Promise<CopyRun> {
+  const { client, cfg } = ctx;
+  const snap = await takeSnapshot(client, cfg);
+  const cols = copiedColumns(snap, 'forward').map((c) => ident(c.name)).join(', ');
+  const t0 = performance.now();
+  const r = await client.query(
+    `INSERT INTO ${qname(cfg.schema, cfg.newTable)} (${cols}) OVERRIDING SYSTEM VALUE SELECT ${cols} FROM ONLY ${qname(cfg.schema, cfg.table)} WHERE ${ident(cfg.key)} IS NOT NULL`,
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  const rows = r.rowCount ?? 0;
+  return { kind: 'baseline', rows, seconds, rowsPerSec: rows / seconds };
+}
+
+export async function partwiseCopy(ctx: StepContext): Promise<CopyRun> {
+  const t0 = performance.now();
+  const r = await runMigrate(ctx, { mode: 'all' });
+  const seconds = (performance.now() - t0) / 1000;
+  if (!r.ok) throw new Error(`partwise migrate failed: ${r.summary}`);
+  const rows = Number((r.data as { copied?: number }).copied ?? 0);
+  return { kind: 'partwise', rows, seconds, rowsPerSec: rows / seconds };
+}
+
+/** Alternates baseline and partwise `pairs` times on identical fresh targets; medians and their ratio. */
+export async function measureCopyThroughput(ctx: StepContext, pairs: number, onRun?: (r: CopyRun) => void): Promise<CopyThroughput> {
+  const runs: CopyRun[] = [];
+  for (let i = 0; i < pairs; i++) {
+    // alternate which goes first, so neither always meets the warmer cache
+    const order = i % 2 === 0 ? [baselineCopy, partwiseCopy] : [partwiseCopy, baselineCopy];
+    for (const run of order) {
+      await resetTarget(ctx);
+      const r = await run(ctx);
+      runs.push(r);
+      onRun?.(r);
+    }
+  }
+  await resetTarget(ctx);
+  const b = median(runs.filter((r) => r.kind === 'baseline').map((r) => r.rowsPerSec));
+  const p = median(runs.filter((r) => r.kind === 'partwise').map((r) => r.rowsPerSec));
+  return { runs, baselineRowsPerSec: b, partwiseRowsPerSec: p, ratio: p / b };
+}
