@@ -6,7 +6,8 @@ import { redact } from '../db/connect.js';
 export interface ControlsView {
   controls: Controls | null;
   error: string | null;
-  change(next: Partial<Controls>): void;
+  /** applies `update` to the controls in force when its turn comes (presses queue up, none is lost) */
+  change(update: (current: Controls) => Partial<Controls>): void;
 }
 
 /** Batch sizes and rate limits the + / - and b / B keys step through. */
@@ -29,6 +30,7 @@ export function useControls(session: AppSession, active: boolean): ControlsView 
   const [controls, setState] = useState<Controls | null>(null);
   const [error, setError] = useState<string | null>(null);
   const queue = useRef(Promise.resolve());
+  const latest = useRef<Controls | null>(null);
   const mounted = useRef(true);
 
   const enqueue = useCallback(
@@ -36,6 +38,7 @@ export function useControls(session: AppSession, active: boolean): ControlsView 
       queue.current = queue.current
         .then(work)
         .then((c) => {
+          latest.current = c;
           if (mounted.current) {
             setState(c);
             setError(null);
@@ -62,9 +65,12 @@ export function useControls(session: AppSession, active: boolean): ControlsView 
   }, [active, session, enqueue]);
 
   const change = useCallback(
-    (next: Partial<Controls>) => {
+    (update: (current: Controls) => Partial<Controls>) => {
       if (session.readOnly) return;
-      enqueue(() => setControls(session.view, session.engine.cfg, next));
+      enqueue(async () => {
+        const current = latest.current ?? (await readControls(session.view, session.engine.cfg));
+        return setControls(session.view, session.engine.cfg, update(current));
+      });
     },
     [session, enqueue],
   );

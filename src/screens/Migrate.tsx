@@ -60,12 +60,11 @@ export function Migrate(p: ScreenProps) {
         return;
       }
       if (input === 'm' && !running) setMode((m) => MODES[(MODES.indexOf(m) + 1) % MODES.length]!);
-      if (!controls) return;
-      if (input === 'p' || input === ' ') controlsView.change({ paused: !controls.paused });
-      else if (input === '+') controlsView.change({ maxRate: stepThrough(RATES, controls.maxRate, 1) });
-      else if (input === '-') controlsView.change({ maxRate: stepThrough(RATES, controls.maxRate, -1) });
-      else if (input === 'B') controlsView.change({ batchSize: stepThrough(BATCH_SIZES, controls.batchSize, 1) });
-      else if (input === 'b') controlsView.change({ batchSize: stepThrough(BATCH_SIZES, controls.batchSize, -1) });
+      if (input === 'p' || input === ' ') controlsView.change((c) => ({ paused: !c.paused }));
+      else if (input === '+') controlsView.change((c) => ({ maxRate: stepThrough(RATES, c.maxRate, 1) }));
+      else if (input === '-') controlsView.change((c) => ({ maxRate: stepThrough(RATES, c.maxRate, -1) }));
+      else if (input === 'B') controlsView.change((c) => ({ batchSize: stepThrough(BATCH_SIZES, c.batchSize, 1) }));
+      else if (input === 'b') controlsView.change((c) => ({ batchSize: stepThrough(BATCH_SIZES, c.batchSize, -1) }));
     },
     { isActive: isActive && !session.readOnly },
   );

@@ -28,9 +28,10 @@ BEGIN
 END $$;
 DO $$
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_index WHERE indrelid = 'public.petri_observations'::regclass AND indisunique
-                   AND indkey::int2[] = ARRAY[(SELECT attnum FROM pg_attribute WHERE attrelid = 'public.petri_observations'::regclass AND attname = 'observation_id'),
-                                              (SELECT attnum FROM pg_attribute WHERE attrelid = 'public.petri_observations'::regclass AND attname = 'program_id')]::int2[]) THEN
+  -- the demo may already have it (the lead's composite demo FK): compare columns, not names
+  IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'public.petri_observations'::regclass AND contype IN ('p', 'u')
+                   AND conkey = ARRAY[(SELECT attnum FROM pg_attribute WHERE attrelid = 'public.petri_observations'::regclass AND attname = 'observation_id'),
+                                      (SELECT attnum FROM pg_attribute WHERE attrelid = 'public.petri_observations'::regclass AND attname = 'program_id')]::int2[]) THEN
     ALTER TABLE public.petri_observations ADD CONSTRAINT petri_observations_observation_program_key UNIQUE (observation_id, program_id);
   END IF;
 END $$;

@@ -12,6 +12,10 @@ describe('checklist walk: create, verify, test insert, migrate, swap (real datab
 
   beforeAll(async () => {
     fx = await demoDatabase({ rows: 6000, programs: 30 });
+    // The demo's child table references petri_observations by observation_id alone, which a partitioned table cannot
+    // carry (postgres-facts 1): swap refuses it (shown in errors.test.tsx). This walk is about the screens, so the DBA's
+    // fix is applied up front.
+    await fx.admin.query(`DROP TABLE public.petri_images`);
     app = await renderApp(fx, { initialStep: 'create' });
     await app.waitFor('2. Create');
   });
@@ -70,7 +74,7 @@ describe('checklist walk: create, verify, test insert, migrate, swap (real datab
     expect(f).toContain('✔ done');
     // more programs than rows: only a window is drawn, with the rest counted
     expect(f).toMatch(/↓ \d+ more/);
-    const drawn = f.split('\n').filter((l) => /\d+%\s+\d+\s+\S+\s+(done|waiting|copying)/.test(l)).length;
+    const drawn = f.split('\n').filter((l) => /\d+%.*\s(done|waiting|copying|paused|verifying|failed)$/.test(l)).length;
     expect(drawn).toBeGreaterThan(0);
     expect(drawn).toBeLessThan(31);
     expect(f).toMatch(/overall .* 6,000\/6,000 +100%/);
@@ -87,12 +91,15 @@ describe('checklist walk: create, verify, test insert, migrate, swap (real datab
     await app.waitFor((f) => !f.includes('PAUSED'));
     await app.press('b');
     await app.waitFor('batch 5,000 rows');
-    await app.press('+');
-    await app.waitFor('rate 100 rows/s');
+    await app.press('-');
+    await app.waitFor('rate 100,000 rows/s');
     await app.press('-', 'B');
     await app.waitFor('batch 10,000 rows');
+    await app.waitFor('rate 50,000 rows/s');
     const c = (await fx.admin.query(`SELECT paused, batch_size, max_rate FROM partwise.control`)).rows[0];
-    expect(c).toEqual({ paused: false, batch_size: 10000, max_rate: 100 });
+    expect(c).toEqual({ paused: false, batch_size: 10000, max_rate: 50000 });
+    await app.press('+', '+');
+    await app.waitFor('rate no limit');
   });
 
   it('Swap needs the table name typed exactly; a wrong name changes nothing', async () => {
@@ -115,8 +122,8 @@ describe('checklist walk: create, verify, test insert, migrate, swap (real datab
     await app.waitFor('Type petri_observations and press enter');
     await app.press(...'petri_observations'.split(''), KEY.enter);
     const f = await app.waitFor(/6\. Swap\s+(✔ done|✘ failed)/, 90_000);
-    if (f.includes('not available yet')) return; // the swap step has not landed in the engine yet
     expect(f).toContain('✔ done');
+    expect(f).toMatch(/1✔\s+2✔\s+3✔\s+4✔\s+5✔\s+6✔/);
     expect(await count(`SELECT count(*) AS n FROM pg_class WHERE relname = 'petri_observations' AND relkind = 'p'`)).toBe(1);
     expect(await count(`SELECT count(*) AS n FROM public.petri_observations`)).toBe(6000);
   });
