@@ -1,7 +1,11 @@
 /** Small statistics helpers for the benchmark. Pure. */
 
+/** The middle value (the mean of the two middle ones for an even count); NaN for an empty list. */
 export function median(xs: number[]): number {
-  return percentile(xs, 50);
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 /** Nearest-rank percentile (p in 0..100) of the values; NaN for an empty list. */

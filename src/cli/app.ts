@@ -24,7 +24,7 @@ async function resolveAppConfig(flags: Flags) {
     if (problem) throw new UsageError(problem);
   }
   const demo = { rows: intFlag(flags, 'demo-rows', 100, 100_000_000) ?? 1_000_000, programs: intFlag(flags, 'demo-programs', 1, 5000) ?? 12, reset: Boolean(flags['demo-reset']) };
-  const retry = { lockTimeoutMs: cfg.lockTimeoutMs, attempts: cfg.lockRetries, baseDelayMs: 250, maxDelayMs: 8000 };
+  const retry = { lockTimeoutMs: cfg.lockTimeoutMs ?? 1500, attempts: cfg.lockRetries, baseDelayMs: 250, maxDelayMs: 8000 };
   return { cfg, demo, retry };
 }
 

@@ -104,7 +104,9 @@ export async function main(io: Io): Promise<number> {
       if (problem) throw new UsageError(problem);
     }
     demo = { rows: intFlag(flags, 'demo-rows', 100, 100_000_000) ?? 1_000_000, programs: intFlag(flags, 'demo-programs', 1, 5000) ?? 12, reset: Boolean(flags['demo-reset']) };
-    retry = { lockTimeoutMs: cfg.lockTimeoutMs, attempts: cfg.lockRetries, baseDelayMs: 250, maxDelayMs: 8000 };
+    // the swap holds the application's writes while it waits: a shorter default there
+    const defaultLockTimeout = command === 'swap' || command === 'rollback' ? 1000 : 1500;
+    retry = { lockTimeoutMs: cfg.lockTimeoutMs ?? defaultLockTimeout, attempts: cfg.lockRetries, baseDelayMs: 250, maxDelayMs: 8000 };
   } catch (e) {
     if (e instanceof UsageError || e instanceof ConfigError) return usage(e.message);
     throw e;

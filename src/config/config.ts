@@ -21,8 +21,8 @@ export const ConfigSchema = z
       .default('petri_obs_prog_{key}')
       .refine((s) => s.includes('{key}'), { message: 'must contain the placeholder {key}' }),
     defaultPartition: z.string().min(1).default('petri_obs_default'),
-    /** lock_timeout for DDL, milliseconds */
-    lockTimeoutMs: z.number().int().positive().max(60_000).default(1500),
+    /** lock_timeout for each DDL attempt, milliseconds; default 1000 for swap and rollback, 1500 for other steps */
+    lockTimeoutMs: z.number().int().positive().max(60_000).optional(),
     /** attempts for each DDL statement that times out on a lock */
     lockRetries: z.number().int().positive().max(100).default(10),
     autoPartitionTrigger: z.boolean().default(true),
@@ -30,7 +30,7 @@ export const ConfigSchema = z
   .strict();
 
 export type ConfigInput = z.input<typeof ConfigSchema>;
-export type Config = Required<Omit<z.output<typeof ConfigSchema>, 'lookupSchema'>> & { lookupSchema: string };
+export type Config = Required<Omit<z.output<typeof ConfigSchema>, 'lookupSchema' | 'lockTimeoutMs'>> & { lookupSchema: string; lockTimeoutMs?: number };
 
 export class ConfigError extends Error {
   constructor(message: string) {

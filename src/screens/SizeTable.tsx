@@ -52,7 +52,9 @@ function columns(exact: Record<string, number | 'counting'>): Column[] {
   ];
 }
 
+/** widths are capped so that one long name cannot push the other columns off a narrow terminal */
 const MAX_CELL = 24;
+const MAX_NAME = 32;
 const clip = (s: string, w: number) => ([...s].length > w ? `${[...s].slice(0, w - 1).join('')}…` : s);
 
 /**
@@ -70,7 +72,7 @@ export function SizeTable({ sizes, sort, cursor, offset, height, width, exact }:
   // widths from the visible rows only: the cost stays the same with 10 or 10,000 partitions
   let cols = columns(exact).map((c) => ({
     ...c,
-    width: Math.min(MAX_CELL, Math.max(c.title.length, c.total(sizes).length, ...visible.map((r) => [...c.cell(r)].length))),
+    width: Math.min(c.title === 'partition' ? MAX_NAME : MAX_CELL, Math.max(c.title.length, c.total(sizes).length, ...visible.map((r) => [...c.cell(r)].length))),
   }));
   for (let prio = 5; prio > 0 && cols.reduce((w, c) => w + c.width + 2, 0) > width; prio--) cols = cols.filter((c) => c.priority < prio);
   const line = (cells: string[]) => cells.map((v, i) => (cols[i]!.right ? clip(v, cols[i]!.width).padStart(cols[i]!.width) : clip(v, cols[i]!.width).padEnd(cols[i]!.width))).join('  ');

@@ -16,7 +16,7 @@ import { captureBacklog, captureInstalled, captureInstallStatements, replayBatch
 import { captureKeyColumns, copiedColumns } from '../move/captureNames.js';
 import { compareData } from '../move/checksum.js';
 import { readControls, setControls, type Controls } from '../move/control.js';
-import { copyBatch, keyScope, readCheckpoints, startScope, type CopyTarget, type Scope } from '../move/copy.js';
+import { copyBatch, keyScope, readCaptureHorizon, readCheckpoints, startScope, type CopyTarget, type Scope } from '../move/copy.js';
 import { addColumnStatement, backfillColumns, columnsFingerprint, detectDrift } from '../move/drift.js';
 import { countByKey, findProgram, programList, REST_PROGRAM, type ProgramEntry } from '../move/programs.js';
 import { blocksForRows, eta, RateMeter, sleep } from '../move/progress.js';
@@ -146,7 +146,8 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
   const lookupKeys = snap.lookupRows.map((r) => r.key);
 
   const keyCol = snap.source!.columns.find((c) => c.name === cfg.key)!;
-  const target: CopyTarget = { cfg, migrationId, columns: copiedColumns(snap, 'forward'), keyType: keyCol.type };
+  // taken now that capture is committed: rows written from here on are logged (see "Speed" in src/move/copy.ts)
+  const target: CopyTarget = { cfg, migrationId, columns: copiedColumns(snap, 'forward'), keyType: keyCol.type, captureHorizon: await readCaptureHorizon(client) };
   const meter = new RateMeter();
   const runStart = Date.now();
   let copiedThisRun = 0;

@@ -3,6 +3,10 @@ import { EXIT } from '../events.js';
 import { planCreate } from '../plan/planCreate.js';
 import type { Plan, Step } from '../plan/types.js';
 import type { StepContext, StepResult } from './context.js';
+import type { Snapshot } from '../catalog/types.js';
+import type { Config } from '../config/config.js';
+import { captureInstallStatements } from '../move/capture.js';
+import { planSwap } from '../plan/planSwap.js';
 
 /** A step as reviewable SQL: a comment heading with its locks, then its statements. */
 export function stepScript(step: Step): string {
@@ -20,13 +24,48 @@ export function planScript(plan: Plan): string {
   return [...warn, ...plan.steps.map(stepScript)].join('\n\n') + '\n';
 }
 
+/** A later phase's SQL as a script section: what migrate installs, and the swap transaction once create has run. */
+function phaseSection(title: string, lines: string[], statements: string[], transactional: boolean): string {
+  const head = [`-- ${title}`, ...lines.map((l) => `--   ${l}`)];
+  const body = statements.map((s) => `${s};`);
+  return (transactional ? [...head, 'BEGIN;', ...body, 'COMMIT;'] : [...head, ...body]).join('\n');
+}
+
+export function laterPhases(snap: Snapshot, cfg: Config): string[] {
+  const sections: string[] = [];
+  try {
+    sections.push(phaseSection('migrate: change capture, installed before the first row is copied', [
+      'step: migrate (then batches of INSERT ... SELECT by heap block range, each committed with its checkpoint,',
+      'and replays of the change log between batches; see README "Why the copy is correct")',
+    ], captureInstallStatements(snap, cfg, 'forward'), true));
+  } catch (e) {
+    sections.push(`-- migrate: ${(e as Error).message}`);
+  }
+  if (!snap.target) {
+    sections.push('-- swap: its SQL depends on what create built; run partwise plan again after create to review it');
+    return sections;
+  }
+  try {
+    const swap = planSwap(snap, cfg);
+    sections.push(phaseSection('swap: one transaction, after the final replay of the change log under an EXCLUSIVE lock', [
+      ...swap.locks.map((l) => `lock: ${l.mode} on ${l.on} (${l.why})`),
+      ...swap.notes.map((n) => `note: ${n}`),
+    ], swap.statements, true));
+    sections.push(phaseSection('rollback after the swap: the exact reverse (after the reverse replay)', [], swap.reverse, true));
+  } catch (e) {
+    sections.push(`-- swap: ${(e as Error).message}`);
+  }
+  return sections;
+}
+
 export async function runPlan(ctx: StepContext): Promise<StepResult> {
   const snap = await takeSnapshot(ctx.client, ctx.cfg);
   const plan = planCreate(snap, ctx.cfg);
+  const script = [planScript(plan), ...laterPhases(snap, ctx.cfg)].join('\n\n') + '\n';
   return {
     ok: true,
     exitCode: EXIT.ok,
-    summary: `${plan.steps.length} step(s), ${plan.steps.filter((s) => s.done).length} already done`,
-    data: { script: planScript(plan), steps: plan.steps, warnings: plan.warnings },
+    summary: `${plan.steps.length} create step(s), ${plan.steps.filter((s) => s.done).length} already done`,
+    data: { script, steps: plan.steps, warnings: plan.warnings },
   };
 }
