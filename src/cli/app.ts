@@ -112,7 +112,7 @@ export async function runApp(flags: Flags, env: NodeJS.ProcessEnv, opts: AppOpti
       },
     }),
   });
-  const ink = render(tree, { exitOnCtrlC: false, maxFps: 10, incrementalRendering: true, patchConsole: true });
+  const ink = render(tree, { exitOnCtrlC: false, maxFps: 10, patchConsole: true });
   try {
     await finished;
   } finally {

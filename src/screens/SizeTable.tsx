@@ -3,7 +3,6 @@ import { Box, Text } from 'ink';
 import { formatBytes } from '../format.js';
 import type { PartitionSizeRow, PartitionSizes } from '../monitor/partitionSizes.js';
 import { boundValues } from '../monitor/sizeTable.js';
-import { WindowedList } from './WindowedList.js';
 import { useTone } from './Theme.js';
 
 export const SORTS = ['total size', 'rows', 'name', 'seq scans'] as const;
@@ -79,17 +78,11 @@ export function SizeTable({ sizes, sort, cursor, offset, height, width, exact }:
   return (
     <Box flexDirection="column">
       <Text bold wrap="truncate">{line(cols.map((c) => (c.title === sort || (sort === 'total size' && c.title === 'total') || (sort === 'seq scans' && c.title === 'seq/idx scans') || (sort === 'name' && c.title === 'partition') ? `${c.title}▼` : c.title)))}</Text>
-      <WindowedList
-        items={visible}
-        offset={0}
-        height={visible.length + (rows.length > rowsVisible ? 2 : 0)}
-        itemKey={(r) => String(r.oid)}
-        render={(r) => (
-          <Text wrap="truncate" inverse={rows.indexOf(r) === cursor} color={color(r.isDefault && r.hasRows ? 'warn' : undefined)} bold={r.isDefault && r.hasRows === true}>
-            {line(cols.map((c) => c.cell(r)))}
-          </Text>
-        )}
-      />
+      {visible.map((r, i) => (
+        <Text key={r.oid} wrap="truncate" inverse={start + i === cursor} color={color(r.isDefault && r.hasRows ? 'warn' : undefined)} bold={r.isDefault && r.hasRows === true}>
+          {line(cols.map((c) => c.cell(r)))}
+        </Text>
+      ))}
       {rows.length > rowsVisible ? (
         <Text color={color('dim')}>{`  rows ${start + 1}-${start + visible.length} of ${rows.length} (j/k, PgUp/PgDn, g/G)`}</Text>
       ) : null}

@@ -1,7 +1,6 @@
 import { takeSnapshot } from '../catalog/snapshot.js';
 import { EXIT } from '../events.js';
-import { personError } from '../exec/errors.js';
-import { runStep, StepFailed } from '../exec/runStep.js';
+import { runReported } from '../exec/runReported.js';
 import { Journal } from '../journal/journal.js';
 import { planCreate } from '../plan/planCreate.js';
 import { structuralChecks } from './check.js';
@@ -32,26 +31,15 @@ export async function runCreate(ctx: StepContext): Promise<StepResult> {
       emit({ type: 'step.skip', step: step.id, title: step.title, reason: 'already done' });
       continue;
     }
-    emit({ type: 'step.start', step: step.id, title: step.title, statements: step.statements, locks: step.locks });
-    const t0 = Date.now();
-    try {
-      await runStep(client, step, ctx.retry, emit);
-    } catch (e) {
-      const f = e instanceof StepFailed ? e : undefined;
-      const err = personError(f?.cause ?? e, {
-        statement: f?.statement,
-        unchanged: `step "${step.title}" was rolled back; ${ran} step(s) before it are in place`,
-        todo: f?.blockers.length
-          ? `sessions ${f.blockers.map((b) => b.pid).join(', ')} hold locks; wait for them or end them, then run partwise create again (it continues where it stopped)`
-          : 'fix the cause, then run partwise create again (it continues where it stopped)',
-      });
-      if (f?.blockers.length) err.message += ` (blocked by ${f.blockers.map((b) => `pid ${b.pid}: ${b.query ?? ''}`).join('; ')})`;
-      emit({ type: 'step.fail', step: step.id, title: step.title, error: err });
+    const err = await runReported(client, step, ctx.retry, emit, {
+      unchanged: `step "${step.title}" was rolled back; ${ran} step(s) before it are in place and a re-run continues from there`,
+      again: 'partwise create',
+    });
+    if (err) {
       await journal.finish(logId, 'failed', err.message, { failedStep: step.id, ran });
       return { ok: false, exitCode: EXIT.failed, summary: `create failed at "${step.title}": ${err.message}`, data: { error: err } };
     }
     ran++;
-    emit({ type: 'step.done', step: step.id, title: step.title, ms: Date.now() - t0 });
   }
   await journal.finish(logId, 'done', undefined, { ran });
   await journal.setPhase('create');

@@ -3,12 +3,11 @@
  * directions). The old table is kept, with the pg_dump command to back it up and the DROP statement to run later,
  * unless --drop-old. After finish, rollback can no longer bring back writes made since (capture is gone).
  */
+import { runReported } from '../exec/runReported.js';
 import type pg from 'pg';
 import { takeSnapshot } from '../catalog/snapshot.js';
 import { qname } from '../db/quote.js';
 import { EXIT } from '../events.js';
-import { personError } from '../exec/errors.js';
-import { runStep, StepFailed } from '../exec/runStep.js';
 import { Journal } from '../journal/journal.js';
 import { captureRemovalStatements } from '../move/capture.js';
 import type { Step } from '../plan/types.js';
@@ -56,24 +55,11 @@ export async function runFinish(ctx: StepContext, opts: FinishOptions = {}): Pro
     ],
   };
   const logId = await journal.start('finish', { dropOld: Boolean(opts.dropOld) });
-  emit({ type: 'step.start', step: step.id, title: step.title, statements: step.statements, locks: step.locks });
-  const t0 = Date.now();
-  try {
-    await runStep(client, step, ctx.retry, emit);
-  } catch (e) {
-    const f = e instanceof StepFailed ? e : undefined;
-    const err = personError(f?.cause ?? e, {
-      statement: f?.statement,
-      unchanged: 'the finish transaction was rolled back: change capture still runs, rollback is still possible',
-      todo: f?.blockers.length
-        ? `sessions ${f.blockers.map((b) => `${b.pid} (${b.query ?? ''})`).join(', ')} hold locks; wait for them or end them, then run partwise finish --yes again`
-        : 'fix the cause (an object that still depends on the old table must go first), then run partwise finish --yes again',
-    });
-    emit({ type: 'step.fail', step: step.id, title: step.title, error: err });
+  const err = await runReported(client, step, ctx.retry, emit, { unchanged: 'the finish transaction was rolled back: change capture still runs, rollback is still possible', again: 'partwise finish --yes', fix: 'fix the cause (an object that still depends on the old table must go first)' });
+  if (err) {
     await journal.finish(logId, 'failed', err.message);
     return { ok: false, exitCode: EXIT.failed, summary: `finish failed: ${err.message}`, data: { error: err } };
   }
-  emit({ type: 'step.done', step: step.id, title: step.title, ms: Date.now() - t0 });
   await journal.finish(logId, 'done');
   await journal.setPhase('finish');
   if (opts.dropOld || !snap.old) {

@@ -8,11 +8,10 @@
  * forward capture. End state: "migrated, not swapped" — the partitioned copy is in sync and captured, verify --data
  * and swap can run again, or rollback again to remove it.
  */
+import { runReported } from '../exec/runReported.js';
 import { takeSnapshot } from '../catalog/snapshot.js';
 import { qname } from '../db/quote.js';
 import { EXIT } from '../events.js';
-import { runStep, StepFailed } from '../exec/runStep.js';
-import { personError } from '../exec/errors.js';
 import { Journal } from '../journal/journal.js';
 import { captureInstalled, captureRemovalStatements, lockCapture, replayInTransaction } from '../move/capture.js';
 import { planRollbackBeforeSwap } from '../plan/planRollback.js';
@@ -50,24 +49,11 @@ async function rollbackBeforeSwap(ctx: StepContext): Promise<StepResult> {
     reverse: [], done: false, notes: [],
   };
   const logId = await journal.start('rollback', { swapped: false });
-  emit({ type: 'step.start', step: step.id, title: step.title, statements: step.statements, locks: step.locks });
-  const t0 = Date.now();
-  try {
-    await runStep(client, step, ctx.retry, emit);
-  } catch (e) {
-    const f = e instanceof StepFailed ? e : undefined;
-    const err = personError(f?.cause ?? e, {
-      statement: f?.statement,
-      unchanged: 'the rollback transaction was rolled back: everything is as before it',
-      todo: f?.blockers.length
-        ? `sessions ${f.blockers.map((b) => `${b.pid} (${b.query ?? ''})`).join(', ')} hold locks; wait for them or end them, then run partwise rollback --yes again`
-        : 'fix the cause, then run partwise rollback --yes again',
-    });
-    emit({ type: 'step.fail', step: step.id, title: step.title, error: err });
+  const err = await runReported(client, step, ctx.retry, emit, { unchanged: 'the rollback transaction was rolled back: everything is as before it', again: 'partwise rollback --yes' });
+  if (err) {
     await journal.finish(logId, 'failed', err.message);
     return { ok: false, exitCode: EXIT.failed, summary: `rollback failed: ${err.message}`, data: { error: err } };
   }
-  emit({ type: 'step.done', step: step.id, title: step.title, ms: Date.now() - t0 });
   await journal.finish(logId, 'done');
   await journal.setPhase('created');
   return { ok: true, exitCode: EXIT.ok, summary: `rolled back: ${cfg.newTable}, its partitions and partwise's triggers are gone; ${cfg.schema}.${cfg.table} is as it was` };

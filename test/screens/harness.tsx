@@ -47,6 +47,8 @@ export interface Harness {
   exits: number[];
   frame(): string;
   press(...keys: string[]): Promise<void>;
+  /** tells the app the terminal changed size (as a real terminal's resize event does) */
+  resize(columns: number, rows: number): void;
   /** waits until the last frame satisfies `what` (a substring or a predicate); fails with the frame after `timeoutMs` */
   waitFor(what: string | RegExp | ((frame: string) => boolean), timeoutMs?: number): Promise<string>;
   close(): Promise<void>;
@@ -77,6 +79,11 @@ export async function renderApp(fixture: DatabaseFixture, opts: { initialStep?: 
   const frame = () => ink.lastFrame() ?? '';
   return {
     session, exits, frame,
+    resize(columns, rows) {
+      Object.defineProperty(ink.stdout, 'columns', { value: columns, configurable: true });
+      Object.defineProperty(ink.stdout, 'rows', { value: rows, configurable: true });
+      ink.stdout.emit('resize');
+    },
     async press(...keys) {
       for (const k of keys) {
         ink.stdin.write(k);

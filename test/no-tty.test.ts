@@ -1,0 +1,58 @@
+/**
+ * Without an interactive terminal partwise never starts Ink (no raw-mode crash): it says which headless command to
+ * use and exits 2, through the real bin/partwise.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { BIN, runCli } from './helpers/cli.js';
+
+const INK_CRASH = /Raw mode is not supported|setRawMode|ERR_/;
+
+describe('no TTY: no Ink app', () => {
+  it('stdin and stdout not a TTY: a clear message naming the headless commands, exit 2, nothing drawn', async () => {
+    const r = await runCli([]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('the checklist app needs an interactive terminal');
+    expect(r.stderr).toContain('partwise check');
+    expect(r.stderr).not.toMatch(INK_CRASH);
+    expect(r.stdout).toBe('');
+  });
+
+  it('watch without a TTY points to partwise status', async () => {
+    const r = await runCli(['watch']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('partwise status');
+    expect(r.stderr).not.toMatch(INK_CRASH);
+  });
+
+  it('CI set or TERM=dumb: no Ink either', async () => {
+    for (const env of [{ CI: '1' }, { TERM: 'dumb' }]) {
+      const r = await runCli([], env);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('needs an interactive terminal');
+    }
+  });
+
+  const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+  it.skipIf(!hasTmux)('stdout a terminal but stdin a pipe (tmux): still no Ink, the same message', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'partwise-notty-'));
+    const socket = `partwise-notty-${randomBytes(4).toString('hex')}`;
+    const out = join(dir, 'out');
+    try {
+      const cmd = `echo | env -u CI ${process.execPath} ${BIN} 2> ${out}; echo $? > ${out}.code; sleep 60`;
+      execFileSync('tmux', ['-L', socket, 'new-session', '-d', '-s', 'n', '-x', '100', '-y', '30', cmd]);
+      for (let i = 0; i < 200 && !existsSync(`${out}.code`); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(readFileSync(`${out}.code`, 'utf8').trim()).toBe('2');
+      const err = readFileSync(out, 'utf8');
+      expect(err).toContain('needs an interactive terminal');
+      expect(err).not.toMatch(INK_CRASH);
+    } finally {
+      spawnSync('tmux', ['-L', socket, 'kill-server']);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,134 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCommand } from '../../src/cli/commands.js';
+import { setControls } from '../../src/move/control.js';
+import { engineContext } from '../helpers/engine.js';
+import { resolveConfig } from '../../src/config/config.js';
+import { demoDatabase, KEY, renderApp, type DatabaseFixture } from './harness.js';
+
+/** Failures, rollback, quitting while a step runs, small terminals and the read-only watch view, on a real database. */
+describe('errors, rollback, quit, resize, watch (real database)', () => {
+  let fx: DatabaseFixture;
+  const relExists = async (name: string) => Number((await fx.admin.query(`SELECT count(*) AS n FROM pg_class WHERE relname = $1`, [name])).rows[0].n) > 0;
+
+  beforeAll(async () => {
+    fx = await demoDatabase({ rows: 3000, programs: 4 });
+    const { ctx, close } = await engineContext(fx.db.config);
+    try {
+      expect((await runCommand('create', ctx, {})).ok).toBe(true);
+    } finally {
+      await close();
+    }
+  });
+  afterAll(async () => {
+    await fx?.close();
+  });
+
+  it('shows a refused swap as an error with what to do, and the checklist marks it failed', async () => {
+    const app = await renderApp(fx, { initialStep: 'swap' });
+    try {
+      await app.press(KEY.enter);
+      await app.waitFor('Type petri_observations');
+      await app.press(...'petri_observations'.split(''), KEY.enter);
+      const f = await app.waitFor(/6\. Swap\s+(✔ done|✘ failed)/, 60_000);
+      expect(f).toContain('✘ failed');
+      expect(f).toMatch(/✘ .*(verif|foreign key|capture|migrat)/i);
+      expect(f).toMatch(/6✘/);
+      expect(await relExists('petri_observations_old')).toBe(false);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('shows a server error (connection terminated) with the server message and what was left unchanged', async () => {
+    const app = await renderApp(fx, { initialStep: 'verify' });
+    try {
+      await app.waitFor('3. Verify');
+      const pid = (await app.session.engine.client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
+      await fx.admin.query('SELECT pg_terminate_backend($1)', [pid]);
+      await app.press(KEY.enter);
+      const f = await app.waitFor(/3\. Verify\s+✘ failed/, 60_000);
+      expect(f).toMatch(/terminat|Connection|connection/);
+      expect(f).toContain('unchanged:');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('q while a step runs asks first, then stops it after the current batch and exits', async () => {
+    await setControls(fx.admin, resolveConfig({}), { maxRate: 100, batchSize: 100 });
+    const app = await renderApp(fx, { initialStep: 'migrate' });
+    try {
+      await app.waitFor('5. Migrate');
+      await app.press(KEY.enter);
+      await app.waitFor('Press y to go ahead');
+      await app.press('y');
+      await app.waitFor(/copying|running migrate/);
+      await app.press('q');
+      await app.waitFor('Stop it safely and quit?');
+      await app.press('n');
+      await app.waitFor((f) => !f.includes('Stop it safely and quit?'));
+      expect(app.exits).toEqual([]);
+      await app.press('q');
+      await app.waitFor('Stop it safely and quit?');
+      await app.press('y');
+      for (let i = 0; i < 600 && app.exits.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(app.exits).toEqual([130]);
+      const rec = (await fx.admin.query(`SELECT status FROM partwise.step_log WHERE step = 'migrate' ORDER BY id DESC LIMIT 1`)).rows[0];
+      expect(rec.status).not.toBe('running');
+      const copied = Number((await fx.admin.query(`SELECT count(*) AS n FROM public.petri_observations_partitioned`)).rows[0].n);
+      expect(copied).toBeLessThan(3000);
+    } finally {
+      await app.close();
+      await setControls(fx.admin, resolveConfig({}), { maxRate: null, batchSize: 10_000 });
+    }
+  });
+
+  it('watch is read-only: the same checklist, no actions', async () => {
+    const app = await renderApp(fx, { readOnly: true, initialStep: 'migrate' });
+    try {
+      const f = await app.waitFor('watch (read-only)');
+      expect(f).not.toContain('enter migrate');
+      await app.waitFor(/overall .*\d+\/3,000/);
+      await app.press(KEY.enter);
+      await app.press('p');
+      expect(app.frame()).not.toContain('Press y to go ahead');
+      expect((await fx.admin.query(`SELECT paused FROM partwise.control`)).rows[0].paused).toBe(false);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('says plainly when the terminal is too small, and follows the resize back', async () => {
+    const app = await renderApp(fx, { initialStep: 'check' });
+    try {
+      await app.waitFor('1. Prerequisites');
+      app.resize(70, 20);
+      await app.waitFor('The terminal is 70x20; partwise needs at least 80x24');
+      app.resize(80, 24);
+      const f = await app.waitFor('1. Prerequisites');
+      expect(f.split('\n').length).toBeLessThan(24);
+      expect(Math.max(...f.split('\n').map((l) => [...l].length))).toBeLessThanOrEqual(80);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('rollback before the swap asks for the table name, then drops the new table and leaves the source as it was', async () => {
+    const before = Number((await fx.admin.query(`SELECT count(*) AS n FROM public.petri_observations`)).rows[0].n);
+    const app = await renderApp(fx, { initialStep: 'create' });
+    try {
+      await app.waitFor('2. Create');
+      await app.press('R');
+      await app.waitFor('Rollback');
+      await app.press(KEY.enter);
+      await app.waitFor('Type petri_observations');
+      await app.press(...'petri_observations'.split(''), KEY.enter);
+      const f = await app.waitFor(/R\. Rollback\s+(✔ done|✘ failed)/, 60_000);
+      expect(f).toContain('✔ done');
+      expect(await relExists('petri_observations_partitioned')).toBe(false);
+      expect(Number((await fx.admin.query(`SELECT count(*) AS n FROM public.petri_observations`)).rows[0].n)).toBe(before);
+    } finally {
+      await app.close();
+    }
+  });
+});
