@@ -128,6 +128,18 @@ describe('the partwise command', () => {
     expect(JSON.stringify(viaEnv.events)).not.toContain(String(c.password || 'no-password-set'));
   });
 
+  it.runIf(testServer().source === 'embedded')('reads the password from a pgpass file when none is given', async () => {
+    const c = db.config;
+    const dir = mkdtempSync(join(tmpdir(), 'pw-pgpass-'));
+    const passfile = join(dir, 'pgpass');
+    writeFileSync(passfile, `${c.host}:${c.port}:${c.database}:${c.user}:${String(c.password)}\n`, { mode: 0o600 });
+    const env = { PGHOST: String(c.host), PGPORT: String(c.port), PGUSER: String(c.user), PGDATABASE: String(c.database) };
+    const withFile = await runCli(['status', '--json'], { ...env, PGPASSFILE: passfile });
+    expect(withFile.code).toBe(0);
+    const without = await runCli(['status', '--json'], { ...env, PGPASSFILE: join(dir, 'missing') });
+    expect(without.code).toBe(1);
+  });
+
   it('status reads the journal that create wrote', async () => {
     const created = await runCli(['create', '--yes', '--json', '--url', db.url, ...EVENTS]);
     expect(created.code).toBe(0);
