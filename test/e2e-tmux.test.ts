@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BIN } from './helpers/cli.js';
+import { BIN, runCli } from './helpers/cli.js';
 import { startEmbedded } from '../src/db/embedded.js';
 
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
@@ -134,6 +134,92 @@ describe.skipIf(!hasTmux)('e2e: bin/partwise in tmux walks the checklist on a fr
     } finally {
       await client.end().catch(() => undefined);
       await server.stop();
+    }
+  }, 600_000);
+
+  it('an SSH disconnect (SIGHUP: the terminal closes) while copying: the batch commits, the process exits, the next start resumes', async () => {
+    const dir2 = mkdtempSync(join(tmpdir(), 'partwise-e2e-hup-'));
+    chmodSync(dir2, 0o755);
+    const dataDir2 = join(dir2, 'pg17');
+    try {
+      const unset = ['DATABASE_URL', 'PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE', 'PGSSLMODE', 'CI'].map((k) => `-u ${k}`).join(' ');
+      const cmd = `env ${unset} PARTWISE_EMBEDDED_DIR=${dataDir2} TERM=xterm-256color ${process.execPath} ${BIN} --demo-rows 5000 --demo-programs 4; sleep 3600`;
+      tmux('new-session', '-d', '-s', 'hup', '-x', '100', '-y', '30', cmd);
+      const on = async (...k: string[]) => {
+        for (const key of k) await keys_(key);
+      };
+      const shot = () => tmux('capture-pane', '-p', '-t', 'hup');
+      const until = async (re: RegExp, ms = 240_000) => {
+        for (const end = Date.now() + ms; !re.test(shot()); await pause(200)) if (Date.now() > end) throw new Error(`timed out waiting for ${re}; screen:\n${shot()}`);
+        await pause(200);
+      };
+      await until(/1\. Prerequisites\s+(✔ done|✘ failed)/);
+      await on('2', 'Enter');
+      await until(/Press y to go ahead/);
+      await on('y');
+      await until(/2\. Create\s+✔ done/);
+      await on('5');
+      await until(/5\. Migrate/);
+      // slow the copy down to 100 rows/s in batches of 100, so that it is surely copying when the terminal goes
+      for (let i = 0; i < 9; i++) await keys_('-');
+      for (let i = 0; i < 5; i++) await keys_('b');
+      await until(/rate 100 rows\/s/);
+      await until(/batch 100 rows/);
+      await on('Enter');
+      await until(/Press y to go ahead/);
+      await on('y');
+      await until(/copying/);
+      await pause(1500);
+      const panePid = tmux('display-message', '-p', '-t', 'hup', '#{pane_pid}').trim();
+      const nodePid = Number(execFileSync('pgrep', ['-P', panePid], { encoding: 'utf8' }).trim().split('\n')[0]);
+      expect(nodePid).toBeGreaterThan(0);
+      tmux('kill-session', '-t', 'hup'); // the terminal goes away: SIGHUP to the process
+      const alive = () => {
+        try {
+          process.kill(nodePid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      for (let i = 0; i < 600 && alive(); i++) await pause(100);
+      expect(alive()).toBe(false);
+
+      const server = await startEmbedded({ persistent: true, dataDir: dataDir2, database: 'partwise_demo' });
+      const client = new pg.Client(server.config);
+      try {
+        await client.connect();
+        const log = await client.query(`SELECT status FROM partwise.step_log WHERE step = 'migrate' ORDER BY id DESC LIMIT 1`);
+        expect(log.rows[0].status).not.toBe('running');
+        const copied = Number((await client.query(`SELECT count(*) AS n FROM public.petri_observations_partitioned`)).rows[0].n);
+        const journaled = Number((await client.query(`SELECT coalesce(sum(copied), 0) AS n FROM partwise.copy_progress`)).rows[0].n);
+        expect(copied).toBeGreaterThan(0);
+        expect(copied).toBeLessThan(5000);
+        // every committed batch is in the journal, and nothing else
+        expect(journaled).toBe(copied);
+        await client.query(`UPDATE partwise.control SET max_rate = NULL, batch_size = 10000`);
+      } finally {
+        await client.end().catch(() => undefined);
+        await server.stop();
+      }
+      const resumed = await runCli(['migrate', '--mode', 'all', '--yes'], { PARTWISE_EMBEDDED_DIR: dataDir2 }, 300_000);
+      expect(resumed.code).toBe(0);
+      const again = await startEmbedded({ persistent: true, dataDir: dataDir2, database: 'partwise_demo' });
+      const c2 = new pg.Client(again.config);
+      try {
+        await c2.connect();
+        expect(Number((await c2.query(`SELECT count(*) AS n FROM public.petri_observations_partitioned`)).rows[0].n)).toBe(5000);
+      } finally {
+        await c2.end().catch(() => undefined);
+        await again.stop();
+      }
+    } finally {
+      rmSync(dir2, { recursive: true, force: true });
+    }
+
+    async function keys_(k: string) {
+      tmux('send-keys', '-t', 'hup', k);
+      await pause(300);
     }
   }, 600_000);
 });

@@ -42,7 +42,7 @@ export async function createDatabase(server: BenchServer, purpose: string): Prom
   return {
     config,
     name,
-    env: libpqEnv(config),
+    env: libpqEnvFor(config),
     drop: () => (dropped ??= withClient(server.admin, async (c) => void (await c.query(`DROP DATABASE IF EXISTS ${ident(name)} WITH (FORCE)`)))),
   };
 }
@@ -66,7 +66,7 @@ export async function connect(config: pg.ClientConfig): Promise<pg.Client> {
 }
 
 /** The libpq variables that point pgbench and `bin/partwise` at the database; only the connection, nothing else. */
-function libpqEnv(c: pg.ClientConfig): NodeJS.ProcessEnv {
+export function libpqEnvFor(c: pg.ClientConfig): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PG') && k !== 'DATABASE_URL') env[k] = v;
   env.PGHOST = String(c.host ?? 'localhost');

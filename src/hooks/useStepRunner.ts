@@ -66,13 +66,16 @@ export function useStepRunner(session: AppSession, onFinished?: (step: StepId, r
         entry.dirty = true;
         flush();
         live.current = null;
+        session.active.current = null;
         setRunning(null);
         finished.current?.(step, run);
       })();
+      session.active.current = { stop: () => stopRef.current(), done: entry.done };
     },
     [session, flush],
   );
 
+  const stopRef = useRef<() => void>(() => undefined);
   const stop = useCallback(() => {
     const cur = live.current;
     if (!cur || cur.abort.signal.aborted) return;
@@ -81,6 +84,8 @@ export function useStepRunner(session: AppSession, onFinished?: (step: StepId, r
     cur.abort.abort();
     flush();
   }, [flush]);
+
+  stopRef.current = stop;
 
   const idle = useCallback(() => live.current?.done ?? Promise.resolve(), []);
 

@@ -11,7 +11,8 @@ export interface Controls {
   sleepMs: number;
 }
 
-export const DEFAULT_CONTROLS: Controls = { paused: false, batchSize: 10_000, maxRate: null, sleepMs: 0 };
+// 50,000 rows: a batch of a few hundred ms; with 10,000 the per-batch overhead cost about a tenth of the copy's speed
+export const DEFAULT_CONTROLS: Controls = { paused: false, batchSize: 50_000, maxRate: null, sleepMs: 0 };
 
 async function migrationId(client: pg.ClientBase, cfg: Config): Promise<number> {
   return (await Journal.open(client, cfg)).migrationId;

@@ -1,7 +1,5 @@
 import React, { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Box, Text, useInput } from 'ink';
-import type { EventEmitter } from 'node:events';
-import { useExternalStop } from '../hooks/useExternalStop.js';
 import { useJournalState } from '../hooks/useJournalState.js';
 import { useStepRunner } from '../hooks/useStepRunner.js';
 import { useStepSql } from '../hooks/useStepSql.js';
@@ -53,12 +51,10 @@ export interface AppProps {
   onExit(code: number): void;
   /** start on this step instead of the journal's next one */
   initialStep?: StepId;
-  /** emits 'stop' on SIGHUP / SIGTERM: stop the running step safely, then exit */
-  signals?: EventEmitter;
 }
 
 /** The checklist app: a view on the engine (through the dispatcher) and the journal. No SQL and no timers here. */
-export function App({ session, onExit, initialStep, signals }: AppProps) {
+export function App({ session, onExit, initialStep }: AppProps) {
   const color = useTone();
   const { columns, rows } = useTerminalSize();
   const journal = useJournalState(session);
@@ -94,8 +90,6 @@ export function App({ session, onExit, initialStep, signals }: AppProps) {
     },
     [onExit],
   );
-
-  useExternalStop(signals, runner, exit);
 
   const go = useCallback((id: StepId) => {
     setCurrent((cur) => {

@@ -60,11 +60,14 @@ export function Migrate(p: ScreenProps) {
         return;
       }
       if (input === 'm' && !running) setMode((m) => MODES[(MODES.indexOf(m) + 1) % MODES.length]!);
-      if (input === 'p' || input === ' ') controlsView.change((c) => ({ paused: !c.paused }));
-      else if (input === '+') controlsView.change((c) => ({ maxRate: stepThrough(RATES, c.maxRate, 1) }));
-      else if (input === '-') controlsView.change((c) => ({ maxRate: stepThrough(RATES, c.maxRate, -1) }));
-      else if (input === 'B') controlsView.change((c) => ({ batchSize: stepThrough(BATCH_SIZES, c.batchSize, 1) }));
-      else if (input === 'b') controlsView.change((c) => ({ batchSize: stepThrough(BATCH_SIZES, c.batchSize, -1) }));
+      // keys typed quickly over a slow link arrive together ("bb"): each one counts
+      for (const ch of input.length > 1 && /^[pbB+\- ]+$/.test(input) ? [...input] : [input]) {
+        if (ch === 'p' || ch === ' ') controlsView.change((c) => ({ paused: !c.paused }));
+        else if (ch === '+') controlsView.change((c) => ({ maxRate: stepThrough(RATES, c.maxRate, 1) }));
+        else if (ch === '-') controlsView.change((c) => ({ maxRate: stepThrough(RATES, c.maxRate, -1) }));
+        else if (ch === 'B') controlsView.change((c) => ({ batchSize: stepThrough(BATCH_SIZES, c.batchSize, 1) }));
+        else if (ch === 'b') controlsView.change((c) => ({ batchSize: stepThrough(BATCH_SIZES, c.batchSize, -1) }));
+      }
     },
     { isActive: isActive && !session.readOnly },
   );

@@ -15,4 +15,15 @@ export interface AppSession {
   /** `partwise watch`: the same screens with no action */
   readOnly: boolean;
   runCommand: (command: Command, ctx: StepContext, flags: Flags) => Promise<StepResult>;
+  /**
+   * The step running now, outside React: a signal (SIGHUP when the SSH link drops, SIGTERM) must be able to stop it
+   * safely even when the terminal, and with it the Ink tree, is already gone.
+   */
+  active: { current: ActiveRun | null };
+}
+
+export interface ActiveRun {
+  /** asks the step to stop at its next safe point (migrate: after the current batch commits and is journaled) */
+  stop(): void;
+  done: Promise<void>;
 }

@@ -69,6 +69,7 @@ export async function renderApp(fixture: DatabaseFixture, opts: { initialStep?: 
     server: { target: `127.0.0.1/${fixture.db.name}`, version, embedded: false },
     readOnly: Boolean(opts.readOnly),
     runCommand: opts.runCommand ?? runCommand,
+    active: { current: null },
   };
   const exits: number[] = [];
   const ink = render(

@@ -1,0 +1,138 @@
+/**
+ * npm run bench [-- --rows N --programs N --url URL --json]: partwise against the plain INSERT ... SELECT, side by
+ * side, in one run (issue 5). A benchmark, not a test: it prints figures and misses, and exits 0 unless its own
+ * arguments are wrong. Progress goes to stderr; the table (and with --json the JSON line, last) to stdout.
+ */
+import os from 'node:os';
+import { redact } from '../db/connect.js';
+import { measureApplicationImpact } from './applicationImpact.js';
+import { parseBenchArgs, USAGE, type BenchOptions } from './args.js';
+import { measureCatalogScale } from './catalogScale.js';
+import { measureCopyThroughput } from './copyThroughput.js';
+import { emptyFigures, jsonLine, markdown, type BenchFigures } from './report.js';
+import { measureSeedQuery } from './seedQuery.js';
+import { createDatabase, openServer, type BenchServer } from './server.js';
+import { engineSession, prepareDataset } from './setup.js';
+
+// frames are measured with the production React build, chosen when React is first loaded (frames.ts, dynamically)
+process.env.NODE_ENV ??= 'production';
+
+const COPY_PAIRS = 3;
+
+function progress(msg: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+}
+
+function machine(): string {
+  const cpus = os.cpus();
+  return `${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown CPU'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}, ${os.platform()} ${os.release()}`;
+}
+
+/** Runs one part; a failure is reported and the other parts still run. */
+async function part(f: BenchFigures, name: string, work: () => Promise<void>, secret?: unknown): Promise<void> {
+  try {
+    await work();
+  } catch (e) {
+    const msg = redact((e as Error).message ?? String(e), secret as never);
+    f.errors.push(`${name}: ${msg}`);
+    progress(`${name} failed: ${msg}`);
+  }
+}
+
+async function mainDataset(server: BenchServer, o: BenchOptions, f: BenchFigures): Promise<void> {
+  const db = await createDatabase(server, 'copy');
+  const s = await engineSession(db.config);
+  try {
+    progress(`seeding the demo: ${o.rows.toLocaleString('en-US')} rows, ${o.programs} programs; partwise create`);
+    f.notes.push(...(await prepareDataset(s, o.rows, o.programs)));
+    // hint bits and visibility map set once, so that no run pays for them
+    await s.ctx.client.query(`VACUUM ANALYZE public.petri_observations`);
+
+    await part(f, 'copy throughput', async () => {
+      const c = await measureCopyThroughput(s.ctx, COPY_PAIRS, (r) => progress(`copy ${r.kind}: ${Math.round(r.rowsPerSec).toLocaleString('en-US')} rows/s (${r.seconds.toFixed(2)} s)`));
+      f.baseline_rows_per_s = c.baselineRowsPerSec;
+      f.partwise_rows_per_s = c.partwiseRowsPerSec;
+      f.copy_ratio = c.ratio;
+      f.copy_runs = c.runs.map((r) => ({ kind: r.kind, rows_per_s: r.rowsPerSec, seconds: r.seconds }));
+    }, db.config);
+
+    let swapped = false;
+    await part(f, 'application impact', async () => {
+      const a = await measureApplicationImpact(s.ctx, db.env, { rate: o.writerRate, idleSeconds: o.idleSeconds, rows: o.rows, programs: o.programs }, progress);
+      Object.assign(f, {
+        idle_p50_ms: a.idle.p50Ms, idle_p99_ms: a.idle.p99Ms, idle_max_ms: a.idle.maxMs,
+        copy_p50_ms: a.copy.p50Ms, copy_p99_ms: a.copy.p99Ms, copy_max_ms: a.copy.maxMs, copy_p99_ratio: a.copy.p99Ms / a.idle.p99Ms,
+        swap_p50_ms: a.swap.p50Ms, swap_p99_ms: a.swap.p99Ms, swap_max_ms: a.swap.maxMs, swap_max_block_ms: a.swapMaxBlockMs, swap_seconds: a.swapSeconds,
+        writer_tx: a.idle.transactions + a.copy.transactions + a.swap.transactions, writer_errors: a.writerErrors,
+        checksums_equal: a.checksumsEqual, peak_rss_mb: a.migrate.peakRssMb, child_copy_rows_per_s: a.childRowsPerSec,
+      });
+      f.notes.push(`verify --data before the swap: ${a.verifySummary}`);
+      f.notes.push(`swap: ${a.swapOk ? `done in ${a.swapSeconds.toFixed(2)} s (smoke check and ANALYZE included)` : a.swapSummary}`);
+      f.notes.push(`checksums after the swap: ${a.checksumSummary}`);
+      for (const m of a.writerMessages) f.notes.push(`pgbench: ${m}`);
+      swapped = a.swapOk;
+    }, db.config);
+
+    if (swapped)
+      await part(f, 'seed query', async () => {
+        progress('seed comparison query, plain vs partitioned');
+        const q = await measureSeedQuery(s.ctx.client, s.ctx.cfg);
+        const [big, small] = q;
+        if (big) Object.assign(f, { seed_query_source_ms: big.sourceMs, seed_query_partitioned_ms: big.partitionedMs, seed_query_ratio: big.ratio });
+        if (small && small !== big) f.seed_query_small_ratio = small.ratio;
+        for (const p of q) f.notes.push(`seed query, ${p.program} (${p.rows.toLocaleString('en-US')} rows): plain ${p.sourceMs.toFixed(3)} ms, partitioned ${p.partitionedMs.toFixed(3)} ms`);
+      }, db.config);
+    else f.notes.push('seed query not measured: it compares the tables after the swap, which did not happen');
+  } finally {
+    await s.close();
+    await db.drop();
+  }
+}
+
+async function scaleDataset(server: BenchServer, o: BenchOptions, f: BenchFigures): Promise<void> {
+  const db = await createDatabase(server, 'scale');
+  const s = await engineSession(db.config);
+  try {
+    const rows = Math.max(20_000, o.scalePartitions * 20);
+    progress(`catalog scale: demo with ${o.scalePartitions} programs, ${rows.toLocaleString('en-US')} rows; partwise create`);
+    await prepareDataset(s, rows, o.scalePartitions);
+    const c = await measureCatalogScale(s.ctx);
+    Object.assign(f, { scale_partitions: c.partitions, monitor_query_ms_1000: c.monitorQueryMs, monitor_frame_ms_1000: c.monitorFrameMs, migrate_frame_ms_1000: c.migrateFrameMs,
+      monitor_frame_ms_1000_160x48: c.monitorFrameLargeMs, migrate_frame_ms_1000_160x48: c.migrateFrameLargeMs,
+    });
+  } finally {
+    await s.close();
+    await db.drop();
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const o = parseBenchArgs(argv);
+  if (typeof o === 'string') {
+    const help = o === USAGE;
+    (help ? process.stdout : process.stderr).write(`${o}\n`);
+    return help ? 0 : 2;
+  }
+  progress(o.url ? 'connecting to the given server' : 'starting a throwaway embedded PostgreSQL 17');
+  const server = await openServer(o.url);
+  const f = emptyFigures(o.rows, o.programs, server.label, machine());
+  try {
+    await part(f, 'copy, writer, swap, seed query', () => mainDataset(server, o, f), server.admin);
+    await part(f, 'catalog scale', () => scaleDataset(server, o, f), server.admin);
+  } finally {
+    await server.stop();
+  }
+  process.stdout.write(`${markdown(f)}\n`);
+  if (o.json) process.stdout.write(`${jsonLine(f)}\n`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: Error) => {
+    process.stderr.write(`partwise bench: ${redact(e.message)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,109 @@
+/** The benchmark's output: a markdown table for people, one JSON object (the last line) for machines. */
+import { round } from './stats.js';
+
+export interface BenchFigures {
+  rows: number;
+  programs: number;
+  server: string;
+  machine: string;
+  baseline_rows_per_s: number | null;
+  partwise_rows_per_s: number | null;
+  copy_ratio: number | null;
+  copy_runs: Array<{ kind: string; rows_per_s: number | null; seconds: number | null }>;
+  child_copy_rows_per_s: number | null;
+  idle_p50_ms: number | null;
+  idle_p99_ms: number | null;
+  idle_max_ms: number | null;
+  copy_p50_ms: number | null;
+  copy_p99_ms: number | null;
+  copy_max_ms: number | null;
+  copy_p99_ratio: number | null;
+  swap_p50_ms: number | null;
+  swap_p99_ms: number | null;
+  swap_max_ms: number | null;
+  swap_max_block_ms: number | null;
+  swap_seconds: number | null;
+  writer_tx: number | null;
+  writer_errors: number | null;
+  checksums_equal: boolean | null;
+  scale_partitions: number | null;
+  monitor_query_ms_1000: number | null;
+  monitor_frame_ms_1000: number | null;
+  migrate_frame_ms_1000: number | null;
+  monitor_frame_ms_1000_160x48: number | null;
+  migrate_frame_ms_1000_160x48: number | null;
+  seed_query_source_ms: number | null;
+  seed_query_partitioned_ms: number | null;
+  seed_query_ratio: number | null;
+  seed_query_small_ratio: number | null;
+  peak_rss_mb: number | null;
+  peak_rss_method: string;
+  notes: string[];
+  errors: string[];
+}
+
+export function emptyFigures(rows: number, programs: number, server: string, machine: string): BenchFigures {
+  return {
+    rows, programs, server, machine, baseline_rows_per_s: null, partwise_rows_per_s: null, copy_ratio: null, copy_runs: [], child_copy_rows_per_s: null,
+    idle_p50_ms: null, idle_p99_ms: null, idle_max_ms: null, copy_p50_ms: null, copy_p99_ms: null, copy_max_ms: null, copy_p99_ratio: null,
+    swap_p50_ms: null, swap_p99_ms: null, swap_max_ms: null, swap_max_block_ms: null, swap_seconds: null, writer_tx: null, writer_errors: null,
+    checksums_equal: null, scale_partitions: null, monitor_query_ms_1000: null, monitor_frame_ms_1000: null, migrate_frame_ms_1000: null, monitor_frame_ms_1000_160x48: null, migrate_frame_ms_1000_160x48: null,
+    seed_query_source_ms: null, seed_query_partitioned_ms: null, seed_query_ratio: null, seed_query_small_ratio: null,
+    peak_rss_mb: null, peak_rss_method: 'VmHWM of the `node bin/partwise migrate --mode all` child process, sampled from /proc/<pid>/status every 100 ms',
+    notes: [], errors: [],
+  };
+}
+
+type Verdict = 'met' | 'MISSED' | 'not measured' | '';
+
+function verdict(value: number | boolean | null, ok: (v: never) => boolean): Verdict {
+  if (value === null) return 'not measured';
+  return ok(value as never) ? 'met' : 'MISSED';
+}
+
+const n = (v: number | null, digits = 2, unit = '') => (v === null ? '-' : `${round(v, digits)!.toLocaleString('en-US')}${unit}`);
+
+export function markdown(f: BenchFigures): string {
+  const rows: Array<[string, string, string, Verdict]> = [
+    ['Copy: plain INSERT ... SELECT (baseline, median)', n(f.baseline_rows_per_s, 0, ' rows/s'), '', ''],
+    ['Copy: partwise migrate --mode all, capture on (median)', n(f.partwise_rows_per_s, 0, ' rows/s'), '', ''],
+    ['Copy ratio partwise / baseline', n(f.copy_ratio, 3), '>= 0.9', verdict(f.copy_ratio, (v: number) => v >= 0.9)],
+    ['Copy in a child process under the writer (wall time, Node start-up included)', n(f.child_copy_rows_per_s, 0, ' rows/s'), '', ''],
+    ['Writer idle p50 / p99 / max', `${n(f.idle_p50_ms)} / ${n(f.idle_p99_ms)} / ${n(f.idle_max_ms)} ms`, '', ''],
+    ['Writer during copy p50 / p99 / max', `${n(f.copy_p50_ms)} / ${n(f.copy_p99_ms)} / ${n(f.copy_max_ms)} ms`, '', ''],
+    ['Writer p99 during copy / idle p99', n(f.copy_p99_ratio), '<= 2', verdict(f.copy_p99_ratio, (v: number) => v <= 2)],
+    ['Writer during swap p50 / p99 / max', `${n(f.swap_p50_ms)} / ${n(f.swap_p99_ms)} / ${n(f.swap_max_ms)} ms`, '', ''],
+    ['Longest a write was blocked during the swap', n(f.swap_max_block_ms, 1, ' ms'), '<= 1000 ms', verdict(f.swap_max_block_ms, (v: number) => v <= 1000)],
+    ['Writer failed transactions (all periods)', n(f.writer_errors, 0), '0', verdict(f.writer_errors, (v: number) => v === 0)],
+    ['Checksums equal after the swap', f.checksums_equal === null ? '-' : String(f.checksums_equal), 'true', verdict(f.checksums_equal, (v: boolean) => v)],
+    [`Monitor refresh query, ${f.scale_partitions ?? '-'} partitions (median of 20)`, n(f.monitor_query_ms_1000, 2, ' ms'), '<= 100 ms', verdict(f.monitor_query_ms_1000, (v: number) => v <= 100)],
+    [`Monitor frame at 80x24, ${f.scale_partitions ?? '-'} partitions (median of 20, production React)`, n(f.monitor_frame_ms_1000, 2, ' ms'), '<= 16 ms', verdict(f.monitor_frame_ms_1000, (v: number) => v <= 16)],
+    [`Migrate frame at 80x24, ${f.scale_partitions ?? '-'} programs (median of 20, production React)`, n(f.migrate_frame_ms_1000, 2, ' ms'), '<= 16 ms', verdict(f.migrate_frame_ms_1000, (v: number) => v <= 16)],
+    ['Monitor / migrate frame at 160x48', `${n(f.monitor_frame_ms_1000_160x48, 2)} / ${n(f.migrate_frame_ms_1000_160x48, 2)} ms`, '<= 16 ms', verdict(f.monitor_frame_ms_1000_160x48 === null || f.migrate_frame_ms_1000_160x48 === null ? null : Math.max(f.monitor_frame_ms_1000_160x48, f.migrate_frame_ms_1000_160x48), (v: number) => v <= 16)],
+    ['Seed query, largest program: plain / partitioned (median of 10)', `${n(f.seed_query_source_ms, 3)} / ${n(f.seed_query_partitioned_ms, 3)} ms`, '', ''],
+    ['Seed query speed-up, largest program (plain / partitioned)', n(f.seed_query_ratio, 2, 'x'), 'claim: 10-50x', ''],
+    ['Seed query speed-up, smallest program', n(f.seed_query_small_ratio, 2, 'x'), '', ''],
+    ['Peak RSS of partwise during the copy', n(f.peak_rss_mb, 1, ' MiB'), '<= 200 MiB', verdict(f.peak_rss_mb, (v: number) => v <= 200)],
+  ];
+  const out = [
+    `partwise benchmark: ${f.rows.toLocaleString('en-US')} rows, ${f.programs} programs, ${f.server}; ${f.machine}`,
+    '',
+    '| Measure | Result | Target | |',
+    '|---|---|---|---|',
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+    '',
+    `Copy runs (alternating): ${f.copy_runs.map((r) => `${r.kind} ${n(r.rows_per_s, 0)} rows/s`).join(', ') || '-'}`,
+    `Peak RSS: ${f.peak_rss_method}.`,
+  ];
+  for (const x of f.notes) out.push(`Note: ${x}`);
+  for (const x of f.errors) out.push(`Error: ${x}`);
+  return out.join('\n');
+}
+
+/** Rounded copy of the figures for the JSON line. */
+export function jsonLine(f: BenchFigures): string {
+  const r: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(f)) r[k] = typeof v === 'number' ? round(v, 3) : v;
+  r.copy_runs = f.copy_runs.map((x) => ({ ...x, rows_per_s: round(x.rows_per_s, 0), seconds: round(x.seconds, 3) }));
+  return JSON.stringify(r);
+}

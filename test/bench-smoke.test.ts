@@ -1,0 +1,110 @@
+/**
+ * The benchmark's parts at a tiny size against the real server: each runs and yields its figures, and the report
+ * carries every JSON key the issue asks for. No timing assertions: speed is what the benchmark reports, not a test.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { measureApplicationImpact } from '../src/bench/applicationImpact.js';
+import { parseBenchArgs } from '../src/bench/args.js';
+import { measureCatalogScale } from '../src/bench/catalogScale.js';
+import { measureCopyThroughput } from '../src/bench/copyThroughput.js';
+import { emptyFigures, jsonLine, markdown } from '../src/bench/report.js';
+import { measureSeedQuery } from '../src/bench/seedQuery.js';
+import { engineSession, prepareDataset } from '../src/bench/setup.js';
+import { median, percentile } from '../src/bench/stats.js';
+import { parseLog } from '../src/bench/writer.js';
+import { libpqEnvFor } from '../src/bench/server.js';
+import { buildDist } from './helpers/build.js';
+import { createTestDatabase } from './helpers/db.js';
+
+const REQUIRED_KEYS = [
+  'rows', 'baseline_rows_per_s', 'partwise_rows_per_s', 'copy_ratio', 'idle_p99_ms', 'copy_p99_ms', 'copy_p99_ratio', 'swap_max_block_ms',
+  'writer_errors', 'checksums_equal', 'monitor_query_ms_1000', 'monitor_frame_ms_1000', 'migrate_frame_ms_1000', 'seed_query_ratio', 'peak_rss_mb',
+];
+
+describe('bench: pure parts', () => {
+  it('parses flags, rejects bad ones', () => {
+    expect(parseBenchArgs(['--rows', '5000', '--programs', '7', '--json'])).toMatchObject({ rows: 5000, programs: 7, json: true });
+    expect(parseBenchArgs(['--rows=12000'])).toMatchObject({ rows: 12000, programs: 50 });
+    expect(parseBenchArgs(['--rows', 'many'])).toMatch(/--rows needs an integer/);
+    expect(parseBenchArgs(['--frobnicate'])).toMatch(/unknown flag --frobnicate/);
+  });
+
+  it('median and percentiles', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 99)).toBe(10);
+    expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 50)).toBe(5);
+  });
+
+  it("reads pgbench's per-transaction log, failed transactions included", () => {
+    const txs = parseLog('0 1 2500 0 1700000000 500000 120\n1 7 failed 0 1700000001 0 0\n');
+    expect(txs).toEqual([
+      { endMs: 1700000000500, latencyMs: 2.5, failed: false },
+      { endMs: 1700000001000, latencyMs: 0, failed: true },
+    ]);
+  });
+
+  it('the JSON line has every key the issue lists, the table marks misses', () => {
+    const f = emptyFigures(1000, 3, 'test server', 'test machine');
+    f.copy_ratio = 0.5;
+    f.checksums_equal = true;
+    const json = JSON.parse(jsonLine(f));
+    for (const k of REQUIRED_KEYS) expect(json).toHaveProperty(k);
+    const md = markdown(f);
+    expect(md).toMatch(/\| Copy ratio partwise \/ baseline \| 0\.5 \| >= 0\.9 \| MISSED \|/);
+    expect(md).toMatch(/\| Checksums equal after the swap \| true \| true \| met \|/);
+    expect(md).toMatch(/not measured/);
+  });
+});
+
+describe('bench: parts against the server (tiny)', () => {
+  // the copy under load runs bin/partwise, i.e. dist/
+  beforeAll(() => buildDist(), 120_000);
+
+  it('copy throughput, writer periods with swap and checksums, seed query', async () => {
+    const db = await createTestDatabase('pw_test_bench');
+    const s = await engineSession(db.config);
+    try {
+      await prepareDataset(s, 3000, 3);
+      const copy = await measureCopyThroughput(s.ctx, 2);
+      expect(copy.runs.map((r) => r.kind).sort()).toEqual(['baseline', 'baseline', 'partwise', 'partwise']);
+      for (const r of copy.runs) expect(r.rows).toBe(3000);
+      expect(copy.ratio).toBeGreaterThan(0);
+
+      const impact = await measureApplicationImpact(s.ctx, libpqEnvFor(db.config), { rate: 50, idleSeconds: 2, rows: 3000, programs: 3 }, () => undefined);
+      expect(impact.idle.transactions).toBeGreaterThan(0);
+      expect(impact.swapOk).toBe(true);
+      expect(impact.writerErrors).toBe(0);
+      expect(impact.verifyOk).toBe(true);
+      expect(impact.checksumsEqual).toBe(true);
+      expect(impact.checksumRows).toBeGreaterThan(0);
+      expect(impact.migrate.exitCode).toBe(0);
+      if (process.platform === 'linux') expect(impact.migrate.peakRssMb).toBeGreaterThan(10);
+
+      const q = await measureSeedQuery(s.ctx.client, s.ctx.cfg, 2);
+      expect(q.length).toBeGreaterThan(0);
+      for (const p of q) {
+        expect(p.rows).toBeGreaterThan(0);
+        expect(p.sourceMs).toBeGreaterThan(0);
+        expect(p.partitionedMs).toBeGreaterThan(0);
+      }
+    } finally {
+      await s.close();
+      await db.drop();
+    }
+  }, 240_000);
+
+  it('catalog scale: monitor query and both screens render', async () => {
+    const db = await createTestDatabase('pw_test_bench_scale');
+    const s = await engineSession(db.config);
+    try {
+      await prepareDataset(s, 2000, 12);
+      const c = await measureCatalogScale(s.ctx, 3);
+      expect(c.partitions).toBe(13); // one per program and the default
+      for (const v of [c.monitorQueryMs, c.monitorFrameMs, c.migrateFrameMs, c.monitorFrameLargeMs, c.migrateFrameLargeMs]) expect(v).toBeGreaterThan(0);
+    } finally {
+      await s.close();
+      await db.drop();
+    }
+  }, 120_000);
+});
