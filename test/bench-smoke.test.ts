@@ -71,7 +71,7 @@ describe('bench: parts against the server (tiny)', () => {
       for (const r of copy.runs) expect(r.rows).toBe(3000);
       expect(copy.ratio).toBeGreaterThan(0);
 
-      const impact = await measureApplicationImpact(s.ctx, libpqEnvFor(db.config), { rate: 50, idleSeconds: 2, rows: 3000, programs: 3 }, () => undefined);
+      const impact = await measureApplicationImpact(s.ctx, libpqEnvFor(db.config), { rate: 50, idleSeconds: 2, rows: 3000, programs: 3, maxRate: 2000 }, () => undefined);
       expect(impact.idle.transactions).toBeGreaterThan(0);
       expect(impact.swapOk).toBe(true);
       expect(impact.writerErrors).toBe(0);

@@ -55,7 +55,7 @@ function overlapping(txs: WriterTransaction[], fromMs: number, toMs: number): Wr
 export async function measureApplicationImpact(
   ctx: StepContext,
   env: NodeJS.ProcessEnv,
-  o: { rate: number; idleSeconds: number; rows: number; programs: number },
+  o: { rate: number; idleSeconds: number; rows: number; programs: number; maxRate: number },
   progress: (msg: string) => void,
 ): Promise<ApplicationImpact> {
   const { client, cfg } = ctx;
@@ -72,10 +72,10 @@ export async function measureApplicationImpact(
   writerErrors += idle.errors;
   errors.push(...idle.messages);
 
-  progress('copy in a child process (partwise migrate --mode all) under the writer');
+  progress(`copy in a child process (partwise migrate --mode all${o.maxRate ? ` --max-rate ${o.maxRate}` : ''}) under the writer`);
   const copyWriter = startWriter(w, 5);
   await sleep(1000);
-  const migrate = await runChildMigrate(env);
+  const migrate = await runChildMigrate(env, o.maxRate ? ['--max-rate', String(o.maxRate)] : []);
   const copyTx = await copyWriter.stop();
   writerErrors += copyTx.errors;
   errors.push(...copyTx.messages);

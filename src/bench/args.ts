@@ -12,6 +12,8 @@ export interface BenchOptions {
   writerRate: number;
   /** seconds of the idle writer period */
   idleSeconds: number;
+  /** --max-rate of the copy while the writer's latency is measured; null: half the measured baseline, 0: unlimited */
+  impactMaxRate: number | null;
 }
 
 export const USAGE = `usage: npm run bench -- [--rows N] [--programs N] [--url postgres://...] [--json] [--partitions N] [--rate TPS] [--idle-seconds S]
@@ -21,10 +23,12 @@ export const USAGE = `usage: npm run bench -- [--rows N] [--programs N] [--url p
   --json          print one JSON object with the figures as the last line
   --partitions    partitions for the catalog and screen cost (default 1000)
   --rate          concurrent writer's transactions per second (pgbench -R, default 200)
-  --idle-seconds  length of the idle writer period (default 10)`;
+  --idle-seconds  length of the idle writer period (default 10)
+  --impact-max-rate  partwise's --max-rate (rows/s) during the application-impact copy: the lever a DBA uses to keep
+                  the application's latency close to normal (default half the measured baseline; 0 = unlimited)`;
 
 export function parseBenchArgs(argv: string[]): BenchOptions | string {
-  const o: BenchOptions = { rows: 2_000_000, programs: 50, json: false, scalePartitions: 1000, writerRate: 200, idleSeconds: 10 };
+  const o: BenchOptions = { rows: 2_000_000, programs: 50, json: false, scalePartitions: 1000, writerRate: 200, idleSeconds: 10, impactMaxRate: null };
   const int = (name: string, v: string | undefined, min: number, maxValue: number): number => {
     const n = Number(v);
     if (v === undefined || !Number.isInteger(n) || n < min || n > maxValue) throw new Error(`${name} needs an integer between ${min} and ${maxValue} (got ${v ?? 'nothing'})`);
@@ -41,6 +45,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | string {
         case '--partitions': o.scalePartitions = int('--partitions', value(), 2, 10_000); break;
         case '--rate': o.writerRate = int('--rate', value(), 1, 100_000); break;
         case '--idle-seconds': o.idleSeconds = int('--idle-seconds', value(), 2, 3600); break;
+        case '--impact-max-rate': o.impactMaxRate = int('--impact-max-rate', value(), 0, 100_000_000); break;
         case '--url': {
           const u = value();
           if (!u) throw new Error('--url needs a postgres:// URL');

@@ -11,6 +11,8 @@ export interface BenchFigures {
   copy_ratio: number | null;
   copy_runs: Array<{ kind: string; rows_per_s: number | null; seconds: number | null }>;
   child_copy_rows_per_s: number | null;
+  /** partwise's --max-rate during the application-impact copy (null: unlimited) */
+  impact_copy_max_rate: number | null;
   idle_p50_ms: number | null;
   idle_p99_ms: number | null;
   idle_max_ms: number | null;
@@ -44,7 +46,7 @@ export interface BenchFigures {
 
 export function emptyFigures(rows: number, programs: number, server: string, machine: string): BenchFigures {
   return {
-    rows, programs, server, machine, baseline_rows_per_s: null, partwise_rows_per_s: null, copy_ratio: null, copy_runs: [], child_copy_rows_per_s: null,
+    rows, programs, server, machine, baseline_rows_per_s: null, partwise_rows_per_s: null, copy_ratio: null, copy_runs: [], child_copy_rows_per_s: null, impact_copy_max_rate: null,
     idle_p50_ms: null, idle_p99_ms: null, idle_max_ms: null, copy_p50_ms: null, copy_p99_ms: null, copy_max_ms: null, copy_p99_ratio: null,
     swap_p50_ms: null, swap_p99_ms: null, swap_max_ms: null, swap_max_block_ms: null, swap_seconds: null, writer_tx: null, writer_errors: null,
     checksums_equal: null, scale_partitions: null, monitor_query_ms_1000: null, monitor_frame_ms_1000: null, migrate_frame_ms_1000: null, monitor_frame_ms_1000_160x48: null, migrate_frame_ms_1000_160x48: null,
@@ -70,6 +72,7 @@ export function markdown(f: BenchFigures): string {
     ['Copy ratio partwise / baseline', n(f.copy_ratio, 3), '>= 0.9', verdict(f.copy_ratio, (v: number) => v >= 0.9)],
     ['Copy in a child process under the writer (wall time, Node start-up included)', n(f.child_copy_rows_per_s, 0, ' rows/s'), '', ''],
     ['Writer idle p50 / p99 / max', `${n(f.idle_p50_ms)} / ${n(f.idle_p99_ms)} / ${n(f.idle_max_ms)} ms`, '', ''],
+    ['Copy rate limit while measuring the writer (--max-rate)', f.impact_copy_max_rate === null ? 'unlimited' : n(f.impact_copy_max_rate, 0, ' rows/s'), '', ''],
     ['Writer during copy p50 / p99 / max', `${n(f.copy_p50_ms)} / ${n(f.copy_p99_ms)} / ${n(f.copy_max_ms)} ms`, '', ''],
     ['Writer p99 during copy / idle p99', n(f.copy_p99_ratio), '<= 2', verdict(f.copy_p99_ratio, (v: number) => v <= 2)],
     ['Writer during swap p50 / p99 / max', `${n(f.swap_p50_ms)} / ${n(f.swap_p99_ms)} / ${n(f.swap_max_ms)} ms`, '', ''],

@@ -235,7 +235,8 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
     const scopeRows = () => active.reduce((n, p) => n + p.total, 0);
     while (!cp.done) {
       await between(active);
-      const rows = Math.max(1, Math.min(controls.batchSize, controls.maxRate ?? Infinity));
+      // under a rate limit, about five batches a second: short bursts keep the application's latency even
+      const rows = Math.max(1, Math.min(controls.batchSize, controls.maxRate ? Math.ceil(controls.maxRate / 5) : Infinity));
       const t0 = Date.now();
       const r = await copyBatch(client, target, scope, blocksForRows(rows, scopeRows(), cp.endBlock), exclude);
       cp = r.checkpoint;
