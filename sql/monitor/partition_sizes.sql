@@ -4,7 +4,7 @@
 -- measured: the new table before the swap, the source after it.
 -- Template: {{lookup}} (quoted lookup table), {{lookup_key}} / {{lookup_label}} (column names as literals) are
 -- substituted by the loader. The lookup row is read through to_jsonb so that a missing label column gives NULL.
--- Facts 20, 21: sizes from pg_partition_tree + pg_table_size + pg_relation_size of each index (never count(*) FROM ONLY parent, always 0); partitions
+-- Facts 20, 21: sizes from pg_partition_tree + pg_relation_size of each heap, TOAST table and index (never count(*) FROM ONLY parent, always 0); partitions
 -- and bounds from the catalog, never from names; reltuples = -1 means never analyzed (returned as NULL).
 WITH parent AS (
   SELECT c.oid
@@ -68,7 +68,9 @@ SELECT pn.nspname || '.' || pc.relname AS parent_name,
   JOIN parent ON true
   JOIN pg_class pc ON pc.oid = parent.oid
   JOIN pg_namespace pn ON pn.oid = pc.relnamespace
-  CROSS JOIN LATERAL (SELECT pg_table_size(c.oid)::int8 AS table_bytes) sz
+  -- the heap's and its TOAST table's main forks: what pg_table_size adds up less the free space and visibility maps
+  -- and the TOAST index (a fraction of a percent), at a third of its cost (it opens every fork of both relations)
+  CROSS JOIN LATERAL (SELECT (pg_relation_size(c.oid) + COALESCE(pg_relation_size(NULLIF(c.reltoastrelid, 0)), 0))::int8 AS table_bytes) sz
   -- one pass over the leaf's indexes for their sizes and scans: the main fork of each (what pg_indexes_size adds up,
   -- less the free space map btree keeps after a vacuum), cheaper than pg_indexes_size, which reopens the table
   -- and each index for every fork (at 1000 partitions the size calls are most of this query's time)
