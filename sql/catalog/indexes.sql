@@ -1,7 +1,8 @@
--- Indexes of a relation ($1 = oid). "method_and_columns" is pg_get_indexdef without its
+-- Indexes of relations ($1 = oid[]: one table, or every partition in one read). "method_and_columns" is pg_get_indexdef without its
 -- "CREATE [UNIQUE] INDEX name ON [ONLY] table USING " prefix, cut by exact length (never by searching
 -- for a keyword that a hostile name could contain).
-SELECT ci.relname AS name,
+SELECT x.indrelid::int8 AS relid,
+       ci.relname AS name,
        x.indisunique AS is_unique,
        x.indisprimary AS is_primary,
        EXISTS (SELECT 1 FROM pg_constraint co WHERE co.conindid = x.indexrelid AND co.conrelid = x.indrelid) AS backs_constraint,
@@ -24,5 +25,5 @@ CROSS JOIN LATERAL (
   SELECT 'CREATE ' || CASE WHEN x.indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX ' || quote_ident(ci.relname)
          || ' ON ' || CASE WHEN t.relkind = 'p' THEN 'ONLY ' ELSE '' END || t.oid::regclass::text || ' USING ' AS p
 ) prefix
-WHERE x.indrelid = $1
-ORDER BY ci.relname
+WHERE x.indrelid = ANY ($1::oid[])
+ORDER BY x.indrelid, ci.relname

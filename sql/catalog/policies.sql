@@ -1,5 +1,6 @@
--- RLS policies on a relation ($1 = oid).
-SELECT pol.polname AS name,
+-- RLS policies on relations ($1 = oid[]: one table, or every partition in one read).
+SELECT pol.polrelid::int8 AS relid,
+       pol.polname AS name,
        pol.polcmd::text AS cmd,
        pol.polpermissive AS permissive,
        CASE WHEN pol.polroles = '{0}'::oid[] THEN ARRAY['PUBLIC']
@@ -7,5 +8,5 @@ SELECT pol.polname AS name,
        pg_get_expr(pol.polqual, pol.polrelid) AS using_expr,
        pg_get_expr(pol.polwithcheck, pol.polrelid) AS check_expr
 FROM pg_policy pol
-WHERE pol.polrelid = $1
-ORDER BY pol.polname
+WHERE pol.polrelid = ANY ($1::oid[])
+ORDER BY pol.polrelid, pol.polname

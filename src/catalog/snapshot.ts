@@ -21,6 +21,18 @@ async function rows<T>(client: pg.ClientBase, file: string, params: unknown[]): 
   return r.rows.map((x) => camel<T>(x as Row));
 }
 
+/** Rows of a per-relation catalog file (grants, policies, indexes) for several relations, by relation. */
+async function rowsByRelation<T>(client: pg.ClientBase, file: string, oids: number[]): Promise<(oid: number) => T[]> {
+  const map = new Map<number, T[]>();
+  if (oids.length) {
+    for (const { relid, ...rest } of await rows<{ relid: string | number }>(client, file, [oids])) {
+      const id = Number(relid);
+      map.set(id, [...(map.get(id) ?? []), rest as T]);
+    }
+  }
+  return (oid: number) => map.get(oid) ?? [];
+}
+
 function num<T extends Row>(o: T, keys: string[]): T {
   for (const k of keys) if (o[k] !== null && o[k] !== undefined) (o as Row)[k] = Number(o[k]);
   return o;
@@ -37,11 +49,11 @@ export async function readTable(client: pg.ClientBase, schema: string, name: str
       await rows<Column>(client, 'columns.sql', [oid]),
       await rows<Constraint>(client, 'constraints.sql', [oid]),
       await rows<ForeignKeyIn>(client, 'foreign_keys_in.sql', [oid]),
-      await rows<Index>(client, 'indexes.sql', [oid]),
+      (await rowsByRelation<Index>(client, 'indexes.sql', [oid]))(oid),
       await rows<Trigger>(client, 'triggers.sql', [oid]),
       await rows<Rule>(client, 'rules.sql', [oid]),
-      await rows<Policy>(client, 'policies.sql', [oid]),
-      await rows<Grant>(client, 'grants.sql', [oid]),
+      (await rowsByRelation<Policy>(client, 'policies.sql', [oid]))(oid),
+      (await rowsByRelation<Grant>(client, 'grants.sql', [oid]))(oid),
       await rows<Dependent>(client, 'dependents.sql', [oid]),
       await rows<Publication>(client, 'publications.sql', [oid]),
       await rows<OwnedSequence>(client, 'sequences.sql', [oid]),
@@ -57,16 +69,13 @@ export async function readPartitioned(client: pg.ClientBase, schema: string, nam
   const t = await readTable(client, schema, name);
   if (!t) return null;
   const parts = t.relkind === 'p' ? await rows<Partition>(client, 'partitions.sql', [t.oid]) : [];
-  const partitions = [];
-  for (const p of parts) {
-    num(p as unknown as Row, ['oid', 'reltuples', 'tableBytes', 'indexBytes', 'totalBytes']);
-    partitions.push({
-      ...p,
-      grants: await rows<Grant>(client, 'grants.sql', [p.oid]),
-      policies: await rows<Policy>(client, 'policies.sql', [p.oid]),
-      indexes: await rows<Index>(client, 'indexes.sql', [p.oid]),
-    });
-  }
+  for (const p of parts) num(p as unknown as Row, ['oid', 'reltuples', 'tableBytes', 'indexBytes', 'totalBytes']);
+  // one read per facet for all partitions, whatever their number
+  const oids = parts.map((p) => p.oid);
+  const grants = await rowsByRelation<Grant>(client, 'grants.sql', oids);
+  const policies = await rowsByRelation<Policy>(client, 'policies.sql', oids);
+  const indexes = await rowsByRelation<Index>(client, 'indexes.sql', oids);
+  const partitions = parts.map((p) => ({ ...p, grants: grants(p.oid), policies: policies(p.oid), indexes: indexes(p.oid) }));
   return { ...t, partitions };
 }
 
