@@ -162,7 +162,7 @@ describe.skipIf(!hasTmux)('e2e: bin/partwise in tmux walks the checklist on a fr
       await until(/5\. Migrate/);
       // slow the copy down to 100 rows/s in batches of 100, so that it is surely copying when the terminal goes
       for (let i = 0; i < 9; i++) await keys_('-');
-      for (let i = 0; i < 5; i++) await keys_('b');
+      for (let i = 0; i < 9; i++) await keys_('b'); // down to the smallest batch, whatever the default
       await until(/rate 100 rows\/s/);
       await until(/batch 100 rows/);
       await on('Enter');

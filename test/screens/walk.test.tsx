@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BATCH_SIZES, stepThrough } from '../../src/hooks/useControls.js';
 import { demoDatabase, KEY, renderApp, type DatabaseFixture, type Harness } from './harness.js';
 
 /**
@@ -89,15 +90,18 @@ describe('checklist walk: create, verify, test insert, migrate, swap (real datab
     expect((await fx.admin.query(`SELECT paused FROM partwise.control`)).rows[0].paused).toBe(true);
     await app.press(' ');
     await app.waitFor((f) => !f.includes('PAUSED'));
+    const initial = (await fx.admin.query(`SELECT batch_size, max_rate FROM partwise.control`)).rows[0] as { batch_size: number; max_rate: number | null };
+    expect(initial.max_rate).toBeNull();
+    const smaller = stepThrough(BATCH_SIZES, initial.batch_size, -1);
     await app.press('b');
-    await app.waitFor('batch 5,000 rows');
+    await app.waitFor(`batch ${smaller.toLocaleString('en-US')} rows`);
     await app.press('-');
     await app.waitFor('rate 100,000 rows/s');
     await app.press('-', 'B');
-    await app.waitFor('batch 10,000 rows');
+    await app.waitFor(`batch ${stepThrough(BATCH_SIZES, smaller, 1).toLocaleString('en-US')} rows`);
     await app.waitFor('rate 50,000 rows/s');
     const c = (await fx.admin.query(`SELECT paused, batch_size, max_rate FROM partwise.control`)).rows[0];
-    expect(c).toEqual({ paused: false, batch_size: 10000, max_rate: 50000 });
+    expect(c).toEqual({ paused: false, batch_size: stepThrough(BATCH_SIZES, smaller, 1), max_rate: 50000 });
     await app.press('+', '+');
     await app.waitFor('rate no limit');
   });
