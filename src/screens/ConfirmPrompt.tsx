@@ -1,4 +1,4 @@
-import React, { useState } from 'react';
+import React, { useRef, useState } from 'react';
 import { Box, Text, useInput } from 'ink';
 import { useTone } from './Theme.js';
 
@@ -14,6 +14,12 @@ export function ConfirmPrompt({ request, onCancel }: { request: ConfirmRequest; 
   const color = useTone();
   const [typed, setTyped] = useState('');
   const [wrong, setWrong] = useState(false);
+  // keys can arrive faster than renders (a paste, tmux send-keys): the latest text lives in a ref, not in the closure
+  const typedRef = useRef('');
+  const setText = (next: string) => {
+    typedRef.current = next;
+    setTyped(next);
+  };
   useInput((input, key) => {
     if (request.expect === 'y') {
       if (input === 'y' || input === 'Y') request.onYes();
@@ -22,17 +28,20 @@ export function ConfirmPrompt({ request, onCancel }: { request: ConfirmRequest; 
     }
     if (key.escape) return onCancel();
     if (key.return) {
-      if (typed === request.expect.typed) request.onYes();
+      if (typedRef.current === request.expect.typed) request.onYes();
       else {
         setWrong(true);
-        setTyped('');
+        setText('');
       }
       return;
     }
-    if (key.backspace || key.delete) return setTyped((t) => t.slice(0, -1));
+    if (key.backspace || key.delete) return setText(typedRef.current.slice(0, -1));
     if (input && !key.ctrl && !key.meta) {
       setWrong(false);
-      setTyped((t) => t + input);
+      // a pasted name may carry its own enter
+      const text = input.replace(/[\r\n]+$/, '');
+      setText(typedRef.current + text);
+      if (text !== input && typedRef.current === request.expect.typed) request.onYes();
     }
   });
   return (

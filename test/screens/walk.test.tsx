@@ -124,7 +124,8 @@ describe('checklist walk: create, verify, test insert, migrate, swap (real datab
     await app.waitFor('Data: row counts');
     await app.press('6', KEY.enter);
     await app.waitFor('Type petri_observations and press enter');
-    await app.press(...'petri_observations'.split(''), KEY.enter);
+    // pasted in one piece with its enter, as a terminal (or tmux send-keys) delivers a paste
+    await app.press(`petri_observations${KEY.enter}`);
     const f = await app.waitFor(/6\. Swap\s+(✔ done|✘ failed)/, 90_000);
     expect(f).toContain('✔ done');
     expect(f).toMatch(/1✔\s+2✔\s+3✔\s+4✔\s+5✔\s+6✔/);
