@@ -12,7 +12,7 @@ const PHASE_OF: Partial<Record<StepId, (typeof PHASES)[number]>> = {
 
 /**
  * A step's state: running here, else this session's last run, else the journal's latest record (any terminal),
- * else implied by the journal's phase (a later phase means the step was passed), else pending.
+ * else implied by the journal's phase (a later phase means the step was passed: skipped), else pending.
  */
 export function stepState(info: StepInfo, running: StepId | null, run: StepRun | undefined, journal: { phase: string | null; steps: JournalStep[] }): StepState {
   if (running === info.id) return 'running';
@@ -22,7 +22,8 @@ export function stepState(info: StepInfo, running: StepId | null, run: StepRun |
   if (latest) return latest.status;
   const phaseIndex = PHASES.indexOf(journal.phase as (typeof PHASES)[number]);
   const mine = PHASE_OF[info.id];
-  if (mine && phaseIndex >= 0 && phaseIndex >= PHASES.indexOf(mine)) return 'done';
+  // passed without a record: the read-only prerequisites leave none, any other step was skipped
+  if (mine && phaseIndex >= 0 && phaseIndex >= PHASES.indexOf(mine)) return info.id === 'check' ? 'done' : 'skipped';
   return 'pending';
 }
 
