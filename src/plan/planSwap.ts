@@ -65,13 +65,19 @@ export function indexNamePairs(source: TableInfo, cfg: Config): Array<{ original
   return out;
 }
 
-/** DO block restarting `table`'s identity column above its maximum and above `otherSeq`'s last value. */
-function restartIdentity(table: string, column: string, otherSeq: string | null): string {
+/**
+ * DO block restarting `table`'s identity column above its maximum and above `otherSeq`'s last value. With a `floor`
+ * (the maximum read before the swap took its locks, when scanning a large table would hold the application's
+ * writes) the scan is left out: rows written since came from `otherSeq`, whose last value is read here.
+ */
+function restartIdentity(table: string, column: string, otherSeq: string | null, floor?: string): string {
   const other = otherSeq ? `, COALESCE(pg_catalog.pg_sequence_last_value(${lit(otherSeq)}::pg_catalog.regclass), 0)` : '';
+  const highest = floor !== undefined ? `${BigInt(floor).toString()}::bigint` : `COALESCE(max(${ident(column)}), 0)`;
+  const from = floor !== undefined ? '' : ` FROM ${table}`;
   const body = `
 DECLARE next_value bigint;
 BEGIN
-  SELECT GREATEST(COALESCE(max(${ident(column)}), 0)${other}) + 1 INTO next_value FROM ${table};
+  SELECT GREATEST(${highest}${other}) + 1 INTO next_value${from};
   EXECUTE pg_catalog.format('ALTER TABLE %s ALTER COLUMN %I RESTART WITH %s', ${lit(table)}, ${lit(column)}, next_value);
 END
 `;
@@ -139,8 +145,13 @@ END
 
 const grantKey = (g: Grant) => JSON.stringify([g.grantee, g.privilege, g.grantable, g.columnName]);
 
+export interface SwapInputs {
+  /** per identity column, its maximum in the copy read before the swap's locks (the scan would hold writes) */
+  identityFloors?: Record<string, string>;
+}
+
 /** The swap transaction's statements (after the final forward replay) and their exact reverse. */
-export function planSwap(snap: Snapshot, cfg: Config): SwapPlan {
+export function planSwap(snap: Snapshot, cfg: Config, inputs: SwapInputs = {}): SwapPlan {
   const src = snap.source;
   const tgt = snap.target;
   if (!src) throw new PlanError(`table ${cfg.schema}.${cfg.table} does not exist`);
@@ -216,8 +227,9 @@ export function planSwap(snap: Snapshot, cfg: Config): SwapPlan {
       rev1.push(`ALTER SEQUENCE ${qname(seq.schema, seq.name)} OWNED BY ${O}.${ident(col.name)}`);
     } else {
       const newSeq = tgt.columns.find((c) => c.name === col.name)?.identitySequence ?? null;
-      fwd.push(restartIdentity(S, col.name, qname(seq.schema, seq.name)));
-      rev1.push(restartIdentity(O, col.name, newSeq));
+      const floor = inputs.identityFloors?.[col.name];
+      fwd.push(restartIdentity(S, col.name, qname(seq.schema, seq.name), floor));
+      rev1.push(restartIdentity(O, col.name, newSeq, floor));
     }
   }
 

@@ -173,6 +173,21 @@ async function dataChecks(ctx: StepContext, snap: Snapshot): Promise<CheckItem[]
   const src = qname(cfg.schema, cfg.table);
   const k = ident(cfg.key);
   const items: CheckItem[] = [];
+  // two full scans of a possibly large table: a read-only transaction with a statement_timeout suited to them
+  await ctx.client.query(`BEGIN READ ONLY`);
+  try {
+    await ctx.client.query(`SELECT set_config('statement_timeout', '30min', true)`);
+    await dataScans(ctx, items, src, k);
+    await ctx.client.query('COMMIT');
+  } catch (e) {
+    await ctx.client.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  }
+  return items;
+}
+
+async function dataScans(ctx: StepContext, items: CheckItem[], src: string, k: string): Promise<void> {
+  const { cfg } = ctx;
   const nulls = Number((await ctx.client.query(`SELECT count(*) AS n FROM ${src} WHERE ${k} IS NULL`)).rows[0].n);
   items.push(nulls
     ? item('null-keys', 'fail', `Rows with NULL ${cfg.key}`, `${nulls} row(s) have no ${cfg.key}; the key becomes NOT NULL through the primary key, so they cannot be copied`, `give them a ${cfg.key} or delete them, then run check again`)
@@ -187,7 +202,6 @@ async function dataChecks(ctx: StepContext, snap: Snapshot): Promise<CheckItem[]
     ? item('missing-keys', 'warn', `Keys missing from ${cfg.lookup}`, `${total} row(s) in ${missing.rows.length} key(s) have no ${cfg.lookup} row: they go to the default partition`, `add the missing ${cfg.lookup} rows before create to give them partitions, or run partwise maintain later`,
         missing.rows.map((r) => `${r.key}: ${r.n} row(s)`))
     : item('missing-keys', 'ok', `Keys missing from ${cfg.lookup}`, 'none'));
-  return items;
 }
 
 export async function runCheck(ctx: StepContext): Promise<StepResult> {

@@ -174,9 +174,15 @@ export async function runSwap(ctx: StepContext, opts: SwapOptions = {}): Promise
     };
   }
 
+  // identity maxima read now, before any lock: a scan inside the swap transaction would hold the application's writes
+  const identityFloors: Record<string, string> = {};
+  for (const seq of snap.source!.sequences.filter((q) => q.kind === 'identity')) {
+    const r = await client.query<{ m: string | null }>(`SELECT max(${ident(seq.columnName)})::text AS m FROM ${qname(cfg.schema, cfg.newTable)}`);
+    identityFloors[seq.columnName] = r.rows[0]?.m ?? '0';
+  }
   let plan;
   try {
-    plan = planSwap(snap, cfg);
+    plan = planSwap(snap, cfg, { identityFloors });
   } catch (e) {
     if (e instanceof PlanError) return { ok: false, exitCode: EXIT.failed, summary: `cannot swap: ${e.message}; nothing was changed` };
     throw e;
