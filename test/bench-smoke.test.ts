@@ -74,7 +74,7 @@ describe('bench: parts against the server (tiny)', () => {
       const impact = await measureApplicationImpact(s.ctx, libpqEnvFor(db.config), { rate: 50, idleSeconds: 2, rows: 3000, programs: 3, maxRate: 2000 }, () => undefined);
       expect(impact.idle.transactions).toBeGreaterThan(0);
       expect(impact.swapOk).toBe(true);
-      expect(impact.writerErrors).toBe(0);
+      expect(impact.writerErrors, impact.writerMessages.join('\n')).toBe(0);
       expect(impact.verifyOk).toBe(true);
       expect(impact.checksumsEqual).toBe(true);
       expect(impact.checksumRows).toBeGreaterThan(0);

@@ -311,3 +311,33 @@ describe('integer keys', () => {
     }
   });
 });
+
+describe('what partitioning changes for the application', () => {
+  it('a key-changing update racing with a delete of the same row fails with 40001 on a partitioned table, and check warns about it', async () => {
+    const db = await setup(`
+      CREATE TABLE kinds (k int PRIMARY KEY); INSERT INTO kinds VALUES (1), (2);
+      CREATE TABLE items (id int PRIMARY KEY, k int NOT NULL); INSERT INTO items VALUES (1, 1);`);
+    const { ctx, close } = await engineContext(db.config, { table: 'items', key: 'k', lookup: 'kinds', lookupKey: 'k', lookupLabel: 'k', partitionName: 'items_{key}', defaultPartition: 'items_default' });
+    const a = new pg.Client(db.config);
+    const b = new pg.Client(db.config);
+    try {
+      const check = await runCheck(ctx);
+      expect(byId(check.data, 'key-updates')).toMatchObject({ status: 'warn', todo: expect.stringMatching(/40001/) });
+      await runCreate(ctx);
+      await ctx.client.query(`INSERT INTO items_partitioned SELECT id, k FROM items`);
+      await a.connect();
+      await b.connect();
+      await a.query('BEGIN');
+      await a.query(`UPDATE items_partitioned SET k = 2 WHERE id = 1`);
+      const racing = b.query(`DELETE FROM items_partitioned WHERE id = 1`).then(() => null, (e: { code?: string }) => e.code);
+      await new Promise((r) => setTimeout(r, 200));
+      await a.query('COMMIT');
+      expect(await racing).toBe('40001');
+    } finally {
+      await a.end().catch(() => undefined);
+      await b.end().catch(() => undefined);
+      await close();
+      await db.drop();
+    }
+  });
+});

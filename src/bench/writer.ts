@@ -51,6 +51,10 @@ export async function runWriterChunk(o: WriterOptions, seconds: number): Promise
       '-n', '-f', path.join(packageRoot(), 'sql', 'bench', 'writer.pgbench'), '-R', String(o.rate), '-T', String(seconds),
       '-c', String(clients), '-j', String(Math.min(2, clients)), '-D', `ids=${o.ids}`, '-D', `programs=${o.programs}`,
       '--log', '--log-prefix', path.join(dir, 'tx'),
+      // an application retries serialization failures: on a partitioned table a key-changing update moves the row
+      // to another partition, and a concurrent update or delete of the same row then fails with 40001 instead of
+      // waiting (PostgreSQL behaviour, not partwise's); retries are reported, failures after 5 tries count
+      '--max-tries', '5',
     ];
     const { code, stdout, stderr } = await run(o.pgbench ?? PGBENCH, args, o.env);
     const transactions: WriterTransaction[] = [];
@@ -59,6 +63,8 @@ export async function runWriterChunk(o: WriterOptions, seconds: number): Promise
     const aborted = (stderr.match(/aborted/g) ?? []).length;
     const failed = failedLine ? Number(failedLine[1]) : transactions.filter((t) => t.failed).length;
     const messages = stderr.split('\n').filter((l) => /error|abort|fatal/i.test(l)).slice(0, 5);
+    const retried = /number of transactions retried: (\d+)/.exec(stdout);
+    if (retried && Number(retried[1]) > 0) messages.push(`${retried[1]} transaction(s) retried after a serialization failure or deadlock`);
     if (code !== 0 && messages.length === 0) messages.push(`pgbench exited with code ${code}: ${stderr.trim().split('\n').slice(-2).join(' ')}`);
     return { transactions, errors: failed + aborted + (code !== 0 && failed + aborted === 0 ? 1 : 0), messages };
   } finally {

@@ -112,6 +112,12 @@ function sourceChecks(snap: Snapshot, source: TableInfo, cfg: Config): CheckItem
     : item('foreign-keys-in', 'ok', 'Foreign keys referencing the table', fkCarried.length ? `${fkCarried.length}, all include ${cfg.key}: recreated on the new table at the swap` : 'none',
         undefined, fkCarried.map((f) => `${f.fromSchema}.${f.fromTable}.${f.name}: ${f.def}`)));
 
+  // postgres-facts (reproduced by the benchmark's writer): a key-changing UPDATE moves the row to another partition;
+  // a concurrent UPDATE or DELETE of that row then fails with 40001 instead of waiting for it
+  items.push(item('key-updates', 'warn', `Updates that change ${cfg.key}`,
+    `after the swap such an update moves the row to another partition; a concurrent update or delete of the same row then fails with a serialization error (40001) instead of waiting`,
+    'make sure the application retries transactions on SQLSTATE 40001 (most drivers and ORMs can), or never changes the key'));
+
   const fkOut = source.constraints.filter((c) => c.type === 'f' && !c.inherited);
   if (fkOut.length) items.push(item('foreign-keys-out', 'ok', 'Foreign keys from the table', `${fkOut.length}, added to the new table while it is empty`, undefined, fkOut.map((f) => `${f.name}: ${f.def}`)));
 
