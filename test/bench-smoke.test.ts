@@ -27,6 +27,8 @@ describe('bench: pure parts', () => {
     expect(parseBenchArgs(['--rows=12000'])).toMatchObject({ rows: 12000, programs: 50 });
     expect(parseBenchArgs(['--rows', 'many'])).toMatch(/--rows needs an integer/);
     expect(parseBenchArgs(['--frobnicate'])).toMatch(/unknown flag --frobnicate/);
+    expect(parseBenchArgs(['--max-wal-size', '4GB'])).toMatchObject({ maxWalSize: '4GB' });
+    expect(parseBenchArgs(['--max-wal-size', '4 GB; DROP'])).toMatch(/--max-wal-size needs a size/);
   });
 
   it('median and percentiles', () => {
@@ -79,6 +81,10 @@ describe('bench: parts against the server (tiny)', () => {
       expect(impact.checksumsEqual).toBe(true);
       expect(impact.checksumRows).toBeGreaterThan(0);
       expect(impact.migrate.exitCode).toBe(0);
+      // the copy's WAL and the checkpoints it requested are measured, not assumed
+      expect(impact.copyWal.walBytes).toBeGreaterThan(0);
+      expect(impact.copyWal.requestedCheckpoints).toBeGreaterThanOrEqual(0);
+      expect(impact.copyWal.maxWalSize).toMatch(/^\d+(kB|MB|GB|TB)$/);
       if (process.platform === 'linux') expect(impact.migrate.peakRssMb).toBeGreaterThan(10);
 
       const q = await measureSeedQuery(s.ctx.client, s.ctx.cfg, 2);
@@ -87,6 +93,8 @@ describe('bench: parts against the server (tiny)', () => {
         expect(p.rows).toBeGreaterThan(0);
         expect(p.sourceMs).toBeGreaterThan(0);
         expect(p.partitionedMs).toBeGreaterThan(0);
+        expect(p.literalSourceMs).toBeGreaterThan(0);
+        expect(p.literalPartitionedMs).toBeGreaterThan(0);
       }
     } finally {
       await s.close();

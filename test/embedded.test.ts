@@ -77,6 +77,17 @@ describe('embedded PostgreSQL', () => {
     expect(existsSync(path.dirname(server.dataDir))).toBe(false);
   });
 
+  it('a durable throwaway server (the benchmark\'s) keeps fsync, synchronous_commit and full_page_writes on and takes extra settings', async () => {
+    const server = await startEmbedded({ persistent: false, durable: true, settings: { max_wal_size: '3GB' } });
+    try {
+      const settings = await withClient(server.config, async (c) =>
+        (await c.query(`SELECT current_setting('fsync') AS fsync, current_setting('synchronous_commit') AS sync, current_setting('full_page_writes') AS fpw, current_setting('max_wal_size') AS wal`)).rows[0]);
+      expect(settings).toEqual({ fsync: 'on', sync: 'on', fpw: 'on', wal: '3GB' });
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('keeps a persistent cluster, reuses its password, and shares an already running server', async () => {
     const base = await scratchDir();
     const dataDir = path.join(base, 'pg17');

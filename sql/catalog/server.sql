@@ -10,6 +10,8 @@ SELECT current_setting('server_version_num')::int AS version_num,
        current_setting('lock_timeout') AS lock_timeout,
        current_setting('max_locks_per_transaction')::int AS max_locks_per_transaction,
        current_setting('wal_level') AS wal_level,
+       pg_size_bytes(current_setting('max_wal_size'))::float8 AS max_wal_size_bytes,
+       current_setting('checkpoint_completion_target')::float8 AS checkpoint_completion_target,
        (SELECT COALESCE(json_agg(json_build_object('role', r.rolname, 'settings', r.rolconfig)), '[]'::json)
           FROM pg_roles r WHERE r.rolconfig IS NOT NULL
            AND EXISTS (SELECT 1 FROM unnest(r.rolconfig) s WHERE s LIKE 'statement\_timeout=%' OR s LIKE 'lock\_timeout=%')) AS role_timeouts,

@@ -11,6 +11,7 @@ import { runVerifyData } from '../steps/verifyData.js';
 import type { StepContext } from '../steps/context.js';
 import { runChildMigrate, type ChildMigrate } from './childMigrate.js';
 import { max, percentile } from './stats.js';
+import { walMark, walSince, type WalActivity } from './walActivity.js';
 import { runWriterChunk, startWriter, writerSetupSql, type WriterOptions, type WriterTransaction } from './writer.js';
 
 export interface LatencySummary {
@@ -32,6 +33,8 @@ export interface ApplicationImpact {
   writerErrors: number;
   writerMessages: string[];
   migrate: ChildMigrate;
+  /** WAL written and checkpoints requested while the child copied */
+  copyWal: WalActivity;
   /** rows in the partitioned table after the copy, over the child's wall time (Node start-up included) */
   childRowsPerSec: number;
   verifyOk: boolean;
@@ -75,7 +78,9 @@ export async function measureApplicationImpact(
   progress(`copy in a child process (partwise migrate --mode all${o.maxRate ? ` --max-rate ${o.maxRate}` : ''}) under the writer`);
   const copyWriter = startWriter(w, 5);
   await sleep(1000);
+  const mark = await walMark(client);
   const migrate = await runChildMigrate(env, o.maxRate ? ['--max-rate', String(o.maxRate)] : []);
+  const copyWal = await walSince(client, mark);
   const copyTx = await copyWriter.stop();
   writerErrors += copyTx.errors;
   errors.push(...copyTx.messages);
@@ -111,6 +116,7 @@ export async function measureApplicationImpact(
     writerErrors,
     writerMessages: errors.slice(0, 5),
     migrate,
+    copyWal,
     childRowsPerSec: copied / migrate.seconds,
     verifyOk: verify.ok,
     verifySummary: verify.summary,

@@ -14,9 +14,11 @@ export interface BenchOptions {
   idleSeconds: number;
   /** --max-rate of the copy while the writer's latency is measured; null: half the measured baseline, 0: unlimited */
   impactMaxRate: number | null;
+  /** max_wal_size of the embedded server (default: PostgreSQL's, 1GB); with --url the server's own setting counts */
+  maxWalSize?: string;
 }
 
-export const USAGE = `usage: npm run bench -- [--rows N] [--programs N] [--url postgres://...] [--json] [--partitions N] [--rate TPS] [--idle-seconds S]
+export const USAGE = `usage: npm run bench -- [--rows N] [--programs N] [--url postgres://...] [--json] [--partitions N] [--rate TPS] [--idle-seconds S] [--impact-max-rate N] [--max-wal-size SIZE]
   --rows          demo rows to generate (default 2000000)
   --programs      demo programs (default 50)
   --url           use this server instead of a throwaway embedded PostgreSQL 17; the benchmark creates and drops its own databases
@@ -25,7 +27,9 @@ export const USAGE = `usage: npm run bench -- [--rows N] [--programs N] [--url p
   --rate          concurrent writer's transactions per second (pgbench -R, default 200)
   --idle-seconds  length of the idle writer period (default 10)
   --impact-max-rate  partwise's --max-rate (rows/s) during the application-impact copy: the lever a DBA uses to keep
-                  the application's latency close to normal (default half the measured baseline; 0 = unlimited)`;
+                  the application's latency close to normal (default half the measured baseline; 0 = unlimited)
+  --max-wal-size  max_wal_size of the embedded server, e.g. 4GB (default PostgreSQL's 1GB; ignored with --url): what
+                  partwise check advises to space out the checkpoints the copy's WAL triggers`;
 
 export function parseBenchArgs(argv: string[]): BenchOptions | string {
   const o: BenchOptions = { rows: 2_000_000, programs: 50, json: false, scalePartitions: 1000, writerRate: 200, idleSeconds: 10, impactMaxRate: null };
@@ -46,6 +50,12 @@ export function parseBenchArgs(argv: string[]): BenchOptions | string {
         case '--rate': o.writerRate = int('--rate', value(), 1, 100_000); break;
         case '--idle-seconds': o.idleSeconds = int('--idle-seconds', value(), 2, 3600); break;
         case '--impact-max-rate': o.impactMaxRate = int('--impact-max-rate', value(), 0, 100_000_000); break;
+        case '--max-wal-size': {
+          const v = value();
+          if (!v || !/^[0-9]+(MB|GB|TB)$/.test(v)) throw new Error(`--max-wal-size needs a size like 4GB (got ${v ?? 'nothing'})`);
+          o.maxWalSize = v;
+          break;
+        }
         case '--url': {
           const u = value();
           if (!u) throw new Error('--url needs a postgres:// URL');

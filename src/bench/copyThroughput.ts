@@ -59,9 +59,13 @@ export async function partwiseCopy(ctx: StepContext): Promise<CopyRun> {
   return { kind: 'partwise', rows, seconds, rowsPerSec: rows / seconds };
 }
 
-/** Alternates baseline and partwise `pairs` times on identical fresh targets; medians and their ratio. */
+/** After one untimed warm-up run, alternates baseline and partwise `pairs` times on identical fresh targets; medians and their ratio. */
 export async function measureCopyThroughput(ctx: StepContext, pairs: number, onRun?: (r: CopyRun) => void): Promise<CopyThroughput> {
   const runs: CopyRun[] = [];
+  // one untimed run first: the first writes of a fresh server create WAL segment files (later runs recycle them)
+  // and fill the caches; whichever kind came first would pay for that
+  await resetTarget(ctx);
+  await baselineCopy(ctx);
   for (let i = 0; i < pairs; i++) {
     // alternate which goes first, so neither always meets the warmer cache
     const order = i % 2 === 0 ? [baselineCopy, partwiseCopy] : [partwiseCopy, baselineCopy];

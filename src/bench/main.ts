@@ -65,6 +65,7 @@ async function mainDataset(server: BenchServer, o: BenchOptions, f: BenchFigures
       Object.assign(f, {
         idle_p50_ms: a.idle.p50Ms, idle_p99_ms: a.idle.p99Ms, idle_max_ms: a.idle.maxMs,
         copy_p50_ms: a.copy.p50Ms, copy_p99_ms: a.copy.p99Ms, copy_max_ms: a.copy.maxMs, copy_p99_ratio: a.copy.p99Ms / a.idle.p99Ms,
+        copy_wal_mb: a.copyWal.walBytes / 2 ** 20, copy_checkpoints: a.copyWal.requestedCheckpoints, max_wal_size: a.copyWal.maxWalSize,
         swap_p50_ms: a.swap.p50Ms, swap_p99_ms: a.swap.p99Ms, swap_max_ms: a.swap.maxMs, swap_max_block_ms: a.swapMaxBlockMs, swap_seconds: a.swapSeconds,
         writer_tx: a.idle.transactions + a.copy.transactions + a.swap.transactions, writer_errors: a.writerErrors,
         checksums_equal: a.checksumsEqual, peak_rss_mb: a.migrate.peakRssMb, child_copy_rows_per_s: a.childRowsPerSec,
@@ -81,9 +82,10 @@ async function mainDataset(server: BenchServer, o: BenchOptions, f: BenchFigures
         progress('seed comparison query, plain vs partitioned');
         const q = await measureSeedQuery(s.ctx.client, s.ctx.cfg);
         const [big, small] = q;
-        if (big) Object.assign(f, { seed_query_source_ms: big.sourceMs, seed_query_partitioned_ms: big.partitionedMs, seed_query_ratio: big.ratio });
+        if (big) Object.assign(f, { seed_query_source_ms: big.sourceMs, seed_query_partitioned_ms: big.partitionedMs, seed_query_ratio: big.ratio, seed_query_literal_ratio: big.literalRatio });
         if (small && small !== big) f.seed_query_small_ratio = small.ratio;
-        for (const p of q) f.notes.push(`seed query, ${p.program} (${p.rows.toLocaleString('en-US')} rows): plain ${p.sourceMs.toFixed(3)} ms, partitioned ${p.partitionedMs.toFixed(3)} ms`);
+        for (const p of q)
+          f.notes.push(`seed query, ${p.program} (${p.rows.toLocaleString('en-US')} rows): plain ${p.sourceMs.toFixed(3)} ms, partitioned ${p.partitionedMs.toFixed(3)} ms; id as a literal: plain ${p.literalSourceMs.toFixed(3)} ms, partitioned ${p.literalPartitionedMs.toFixed(3)} ms`);
       }, db.config);
     else f.notes.push('seed query not measured: it compares the tables after the swap, which did not happen');
   } finally {
@@ -117,7 +119,7 @@ export async function main(argv: string[]): Promise<number> {
     return help ? 0 : 2;
   }
   progress(o.url ? 'connecting to the given server' : 'starting a throwaway embedded PostgreSQL 17');
-  const server = await openServer(o.url);
+  const server = await openServer(o.url, o.maxWalSize);
   const f = emptyFigures(o.rows, o.programs, server.label, machine());
   try {
     await part(f, 'copy, writer, swap, seed query', () => mainDataset(server, o, f), server.admin);

@@ -20,6 +20,10 @@ export interface BenchFigures {
   copy_p99_ms: number | null;
   copy_max_ms: number | null;
   copy_p99_ratio: number | null;
+  /** WAL written during the application-impact copy, and the checkpoints its volume requested */
+  copy_wal_mb: number | null;
+  copy_checkpoints: number | null;
+  max_wal_size: string | null;
   swap_p50_ms: number | null;
   swap_p99_ms: number | null;
   swap_max_ms: number | null;
@@ -38,6 +42,8 @@ export interface BenchFigures {
   seed_query_partitioned_ms: number | null;
   seed_query_ratio: number | null;
   seed_query_small_ratio: number | null;
+  /** the seed query with the program id as a literal (pruned while planning), largest program */
+  seed_query_literal_ratio: number | null;
   peak_rss_mb: number | null;
   peak_rss_method: string;
   notes: string[];
@@ -47,10 +53,10 @@ export interface BenchFigures {
 export function emptyFigures(rows: number, programs: number, server: string, machine: string): BenchFigures {
   return {
     rows, programs, server, machine, baseline_rows_per_s: null, partwise_rows_per_s: null, copy_ratio: null, copy_runs: [], child_copy_rows_per_s: null, impact_copy_max_rate: null,
-    idle_p50_ms: null, idle_p99_ms: null, idle_max_ms: null, copy_p50_ms: null, copy_p99_ms: null, copy_max_ms: null, copy_p99_ratio: null,
+    idle_p50_ms: null, idle_p99_ms: null, idle_max_ms: null, copy_p50_ms: null, copy_p99_ms: null, copy_max_ms: null, copy_p99_ratio: null, copy_wal_mb: null, copy_checkpoints: null, max_wal_size: null,
     swap_p50_ms: null, swap_p99_ms: null, swap_max_ms: null, swap_max_block_ms: null, swap_seconds: null, writer_tx: null, writer_errors: null,
     checksums_equal: null, scale_partitions: null, monitor_query_ms_1000: null, monitor_frame_ms_1000: null, migrate_frame_ms_1000: null, monitor_frame_ms_1000_160x48: null, migrate_frame_ms_1000_160x48: null,
-    seed_query_source_ms: null, seed_query_partitioned_ms: null, seed_query_ratio: null, seed_query_small_ratio: null,
+    seed_query_source_ms: null, seed_query_partitioned_ms: null, seed_query_ratio: null, seed_query_small_ratio: null, seed_query_literal_ratio: null,
     peak_rss_mb: null, peak_rss_method: 'VmHWM of the `node bin/partwise migrate --mode all` child process, sampled from /proc/<pid>/status every 100 ms',
     notes: [], errors: [],
   };
@@ -75,6 +81,7 @@ export function markdown(f: BenchFigures): string {
     ['Copy rate limit while measuring the writer (--max-rate)', f.impact_copy_max_rate === null ? 'unlimited' : n(f.impact_copy_max_rate, 0, ' rows/s'), '', ''],
     ['Writer during copy p50 / p99 / max', `${n(f.copy_p50_ms)} / ${n(f.copy_p99_ms)} / ${n(f.copy_max_ms)} ms`, '', ''],
     ['Writer p99 during copy / idle p99', n(f.copy_p99_ratio), '<= 2', verdict(f.copy_p99_ratio, (v: number) => v <= 2)],
+    ['WAL written during that copy; checkpoints it requested (max_wal_size)', `${n(f.copy_wal_mb, 0, ' MiB')}; ${n(f.copy_checkpoints, 0)} (${f.max_wal_size ?? '-'})`, '', ''],
     ['Writer during swap p50 / p99 / max', `${n(f.swap_p50_ms)} / ${n(f.swap_p99_ms)} / ${n(f.swap_max_ms)} ms`, '', ''],
     ['Longest a write was blocked during the swap', n(f.swap_max_block_ms, 1, ' ms'), '<= 1000 ms', verdict(f.swap_max_block_ms, (v: number) => v <= 1000)],
     ['Writer failed transactions (all periods)', n(f.writer_errors, 0), '0', verdict(f.writer_errors, (v: number) => v === 0)],
@@ -86,6 +93,7 @@ export function markdown(f: BenchFigures): string {
     ['Seed query, largest program: plain / partitioned (median of 10)', `${n(f.seed_query_source_ms, 3)} / ${n(f.seed_query_partitioned_ms, 3)} ms`, '', ''],
     ['Seed query speed-up, largest program (plain / partitioned)', n(f.seed_query_ratio, 2, 'x'), 'claim: 10-50x', ''],
     ['Seed query speed-up, smallest program', n(f.seed_query_small_ratio, 2, 'x'), '', ''],
+    ['Seed query speed-up, largest program, id as a literal (pruned while planning)', n(f.seed_query_literal_ratio, 2, 'x'), '', ''],
     ['Peak RSS of partwise during the copy', n(f.peak_rss_mb, 1, ' MiB'), '<= 200 MiB', verdict(f.peak_rss_mb, (v: number) => v <= 200)],
   ];
   const out = [

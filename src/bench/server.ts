@@ -24,9 +24,10 @@ export interface BenchDatabase {
   drop(): Promise<void>;
 }
 
-export async function openServer(url: string | undefined): Promise<BenchServer> {
+export async function openServer(url: string | undefined, maxWalSize?: string): Promise<BenchServer> {
   if (!url) {
-    const server = await startEmbedded({ persistent: false });
+    // durable like a production server: without fsync, write latencies and checkpoints would mean nothing
+    const server = await startEmbedded({ persistent: false, durable: true, settings: maxWalSize ? { max_wal_size: maxWalSize } : {} });
     return { admin: server.config, label: `embedded PostgreSQL ${server.version}`, version: server.version, stop: () => server.stop() };
   }
   const admin = configFromUrl(url);

@@ -201,6 +201,8 @@ export interface ServerInfo {
   lockTimeout: string;
   maxLocksPerTransaction: number;
   walLevel: string;
+  maxWalSizeBytes: number;
+  checkpointCompletionTarget: number;
   roleTimeouts: Array<{ role: string; settings: string[] }>;
   replicationSlots: Array<{ slot: string; active: boolean; retained_bytes: number }>;
 }

@@ -37,6 +37,14 @@ export interface StartEmbeddedOptions {
   database?: string;
   /** Receives server and initdb log lines; default discards them. */
   onLog?: (line: string) => void;
+  /**
+   * fsync, synchronous_commit and full_page_writes on, as on a production server (default: on for a persistent
+   * cluster; off for a throwaway one, which tests want fast and which nobody needs after a crash). The benchmark
+   * sets it: write latencies and checkpoints mean nothing without it.
+   */
+  durable?: boolean;
+  /** More server settings (`name -> value`), passed as `-c name=value`. */
+  settings?: Record<string, string>;
 }
 
 const PG_MAJOR = '17';
@@ -137,7 +145,8 @@ export async function startEmbedded(opts: StartEmbeddedOptions): Promise<Embedde
           '-c', 'unix_socket_directories=',
           // Benchmarks lock ~1000 partitions in one transaction.
           '-c', 'max_locks_per_transaction=256',
-          ...(opts.persistent ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
+          ...((opts.durable ?? opts.persistent) ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
+          ...Object.entries(opts.settings ?? {}).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
         ],
         onLog: (m: string) => logs.push(m),
         onError: (e: unknown) => logs.push(e instanceof Error ? e.message : String(e)),

@@ -17,13 +17,16 @@
  * - Speed (the same rows, the same result): ON CONFLICT costs a speculative insertion per row and per unique index.
  *   A key can already be in the target only if some write after capture put it there (replay) or moved the row
  *   (its new version has a new xmin). So each batch runs as two statements in one transaction: rows whose xmin is
- *   older than the capture horizon (the next xid just after capture was committed: every transaction with an xid
- *   at or above it started writing after capture, hence logged) are inserted without ON CONFLICT; the others with
- *   ON CONFLICT DO NOTHING. The split only chooses how a row is inserted, never whether: no row is skipped because
- *   of its xmin (a frozen tuple keeps its raw xmin, which can look recent after wraparound; it then merely takes the
- *   ON CONFLICT path). If the fast statement still meets a conflict (a transaction that had its xid before the
- *   horizon and wrote after capture), it is rolled back to a savepoint and the whole batch is inserted with ON
- *   CONFLICT DO NOTHING, exactly as without the split.
+ *   older than the capture horizon are inserted without ON CONFLICT; the others with ON CONFLICT DO NOTHING. The
+ *   horizon is the xid of the transaction that installed capture, read back from its row trigger's catalog row
+ *   (pg_trigger.xmin): a transaction that got its xid later and wrote the source either held its lock before the
+ *   install (then the install waited for it: its rows go the ON CONFLICT way, harmlessly) or wrote after the
+ *   install committed, through the trigger. Being the install's own xid, it stays right on resume and after any
+ *   reinstall, and no journal has to keep it. The split only chooses how a row is inserted, never whether: no row
+ *   is skipped because of its xmin (a frozen tuple keeps its raw xmin, which can look recent after wraparound; it
+ *   then merely takes the ON CONFLICT path). If the fast statement still meets a conflict (a transaction that had
+ *   its xid before the install and wrote the source after it), it is rolled back to a savepoint and the whole
+ *   batch is inserted with ON CONFLICT DO NOTHING, exactly as without the split.
  *   - insert after S: not in the batch; logged; replay inserts it.
  *   - update after S: the batch may copy the old version; replay deletes it and inserts the new one.
  *   - key-changing update (row moves to another program): replay deletes by the original primary key alone, so the
@@ -43,6 +46,7 @@ import type { Column } from '../catalog/types.js';
 import type { Config } from '../config/config.js';
 import { ident, qname } from '../db/quote.js';
 import { lockCapture } from './capture.js';
+import { captureNames } from './captureNames.js';
 
 /** What one run of the copy walks: all rows, one program, or the keys without a lookup row. */
 export type Scope =
@@ -68,17 +72,14 @@ export interface CopyTarget {
   columns: Column[];
   keyType: string;
   /**
-   * The next transaction id just after change capture was committed (txid, as text). Set: batches insert rows with
-   * older xmin without ON CONFLICT (see "Speed" above). Unset: every row goes through ON CONFLICT DO NOTHING.
+   * true: rows older than the capture's install are inserted without ON CONFLICT (see "Speed" above). false or
+   * unset: every row goes through ON CONFLICT DO NOTHING.
    */
-  captureHorizon?: string;
+  fastPath?: boolean;
 }
 
-/** The next transaction id now; taken after capture is committed, it is a valid CopyTarget.captureHorizon. */
-export async function readCaptureHorizon(client: pg.ClientBase): Promise<string> {
-  const r = await client.query<{ x: string }>(`SELECT txid_snapshot_xmax(txid_current_snapshot())::text AS x`);
-  return r.rows[0]!.x;
-}
+/** How a batch inserted its rows (see "Speed" above). */
+export type BatchPath = 'on-conflict' | 'split' | 'fallback';
 
 const UNIQUE_VIOLATION = '23505';
 const INT32_MAX = 2_147_483_647;
@@ -129,16 +130,29 @@ export interface BatchResult {
   checkpoint: Checkpoint;
   /** the source's file changed (rewrite, truncate): the scope restarted at block 0 */
   restarted: boolean;
+  /** null when the batch had no block to copy */
+  path: BatchPath | null;
 }
+
+/**
+ * backend_flush_after for a batch with smoothWrites. A copy evicts its dirty pages into the kernel's cache, which
+ * writes them back in bursts; every commit of the application waits behind such a burst (the benchmark measured
+ * single writes held 150-180 ms, twice in a 45 s copy). Flushing after every 256kB spreads them out, at a cost in
+ * the copy's own speed, so it goes with a rate limit only.
+ */
+export const SMOOTH_FLUSH_AFTER = '256kB';
 
 /**
  * One batch: up to `blocks` heap blocks of the scope, in one transaction with its checkpoint. `excludeKeys`:
  * for 'all', programs already finished on their own; for 'rest', every program with a lookup row.
  */
-export async function copyBatch(client: pg.ClientBase, t: CopyTarget, scope: Scope, blocks: number, excludeKeys: string[]): Promise<BatchResult> {
+export async function copyBatch(
+  client: pg.ClientBase, t: CopyTarget, scope: Scope, blocks: number, excludeKeys: string[], opts: { smoothWrites?: boolean } = {},
+): Promise<BatchResult> {
   const { cfg } = t;
   await client.query('BEGIN');
   try {
+    if (opts.smoothWrites) await client.query(`SELECT set_config('backend_flush_after', $1, true)`, [SMOOTH_FLUSH_AFTER]);
     await lockCapture(client, cfg, 'forward');
     const row = (await client.query(`SELECT * FROM partwise.copy_checkpoint WHERE migration_id = $1 AND scope = $2 FOR UPDATE`, [t.migrationId, scope.id])).rows[0];
     if (!row) throw new Error(`no checkpoint for scope ${scope.id}: startScope first`);
@@ -150,12 +164,13 @@ export async function copyBatch(client: pg.ClientBase, t: CopyTarget, scope: Sco
         [t.migrationId, scope.id, f.filenode, f.blocks],
       );
       await client.query('COMMIT');
-      return { copiedByKey: new Map(), copied: 0, checkpoint: { ...c, filenode: f.filenode, endBlock: f.blocks, nextBlock: 0, done: false }, restarted: true };
+      return { copiedByKey: new Map(), copied: 0, checkpoint: { ...c, filenode: f.filenode, endBlock: f.blocks, nextBlock: 0, done: false }, restarted: true, path: null };
     }
     const from = c.nextBlock;
     const to = Math.min(c.endBlock, from + Math.max(1, Math.floor(blocks)));
     const copiedByKey = new Map<string, number>();
     let copied = 0;
+    let path: BatchPath | null = null;
     if (to > from) {
       const cols = t.columns.map((x) => ident(x.name)).join(', ');
       const k = `s.${ident(cfg.key)}`;
@@ -164,19 +179,24 @@ export async function copyBatch(client: pg.ClientBase, t: CopyTarget, scope: Sco
         `WITH ins AS (INSERT INTO ${qname(cfg.schema, cfg.newTable)} (${cols}) OVERRIDING SYSTEM VALUE ` +
         `SELECT ${t.columns.map((x) => `s.${ident(x.name)}`).join(', ')} FROM ONLY ${qname(cfg.schema, cfg.table)} s ` +
         `WHERE s.ctid >= $1::tid AND s.ctid < $2::tid AND ${filter}${xmin}${onConflict ? ' ON CONFLICT DO NOTHING' : ''} RETURNING ${ident(cfg.key)}) ` +
-        `SELECT ${ident(cfg.key)}::text AS k, count(*)::int8 AS n FROM ins GROUP BY 1`;
+        // grouped by the key itself, cast to text once per group, not once per row
+        `SELECT g.k::text AS k, g.n FROM (SELECT ${ident(cfg.key)} AS k, count(*)::int8 AS n FROM ins GROUP BY 1) g`;
       const params: unknown[] = [`(${from},0)`, `(${to},0)`, scope.kind === 'key' ? scope.key : excludeKeys];
       const counted: Array<{ k: string; n: string }> = [];
-      const span = t.captureHorizon === undefined ? null : await horizonSpan(client, t.captureHorizon);
-      if (span === null) counted.push(...(await client.query<{ k: string; n: string }>(insert('', true), params)).rows);
-      else {
-        // age(xmin) counts back from this transaction's xid (assigned by horizonSpan): <= span means xmin >= horizon
+      const span = t.fastPath ? await captureAge(client, cfg) : null;
+      if (span === null) {
+        path = 'on-conflict';
+        counted.push(...(await client.query<{ k: string; n: string }>(insert('', true), params)).rows);
+      } else {
+        // age() counts back from one reference xid for the whole transaction: age(xmin) > span means xmin precedes the install
+        path = 'split';
         await client.query('SAVEPOINT partwise_fast_copy');
         try {
           counted.push(...(await client.query<{ k: string; n: string }>(insert(' AND age(s.xmin) > $4', false), [...params, span])).rows);
           counted.push(...(await client.query<{ k: string; n: string }>(insert(' AND age(s.xmin) <= $4', true), [...params, span])).rows);
         } catch (e) {
           if ((e as { code?: string }).code !== UNIQUE_VIOLATION) throw e;
+          path = 'fallback';
           await client.query('ROLLBACK TO SAVEPOINT partwise_fast_copy');
           counted.length = 0;
           counted.push(...(await client.query<{ k: string; n: string }>(insert('', true), params)).rows);
@@ -201,7 +221,7 @@ export async function copyBatch(client: pg.ClientBase, t: CopyTarget, scope: Sco
     );
     await client.query('COMMIT');
     c = { ...c, nextBlock: to, copied: c.copied + copied, done };
-    return { copiedByKey, copied, checkpoint: c, restarted: false };
+    return { copiedByKey, copied, checkpoint: c, restarted: false, path };
   } catch (e) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw e;
@@ -209,11 +229,16 @@ export async function copyBatch(client: pg.ClientBase, t: CopyTarget, scope: Sco
 }
 
 /**
- * How far this transaction's xid is past the horizon (assigning the xid, so that age() counts from it); null when
- * it does not fit age()'s int4 (every row then takes the ON CONFLICT path).
+ * The age of the forward capture's install, in this transaction: age() of the xid that created the row trigger
+ * (pg_trigger.xmin). age() counts from one reference xid for the whole transaction, so the batch's age(s.xmin)
+ * compares with it exactly. null when capture is not installed or the install is too old for age()'s int4 (its
+ * catalog row frozen): every row then takes the ON CONFLICT path.
  */
-async function horizonSpan(client: pg.ClientBase, horizon: string): Promise<number | null> {
-  const r = await client.query<{ span: string }>(`SELECT (txid_current() - $1::int8)::text AS span`, [horizon]);
-  const span = Number(r.rows[0]!.span);
-  return span >= 0 && span < INT32_MAX ? span : null;
+async function captureAge(client: pg.ClientBase, cfg: Config): Promise<number | null> {
+  const r = await client.query<{ span: number }>(
+    `SELECT age(t.xmin) AS span FROM pg_catalog.pg_trigger t WHERE t.tgrelid = to_regclass($1) AND t.tgname = $2`,
+    [qname(cfg.schema, cfg.table), captureNames(cfg, 'forward').rowTrigger],
+  );
+  const span = r.rows[0]?.span;
+  return typeof span === 'number' && span >= 0 && span < INT32_MAX ? span : null;
 }

@@ -200,7 +200,7 @@ export function App({ session, onExit, initialStep }: AppProps) {
       {compact ? <Checklist states={states} current={current} next={next} rollbackAvailable={rollbackAvailable} compact /> : null}
       <Box height={mainHeight}>
         {!compact ? <Checklist states={states} current={current} next={next} rollbackAvailable={rollbackAvailable} compact={false} /> : null}
-        <Box flexDirection="column" flexGrow={1} paddingLeft={compact ? 0 : 1} height={mainHeight} overflow="hidden">
+        <Box flexDirection="column" flexGrow={1} paddingLeft={compact ? 0 : 1} height={mainHeight} overflowY="hidden">
           {overlay === 'quit' ? (
             <Box borderStyle="round" borderColor={color('warn')} paddingX={1} flexDirection="column">
               <Text>{runner.running} is running. Stop it safely and quit? The current batch commits and the journal records it; the next start resumes.</Text>

@@ -36,7 +36,7 @@ export function HelpOverlay({ height }: { height: number }) {
     </Box>
   );
   return (
-    <Box flexDirection="column" height={height} overflow="hidden" borderStyle="round" paddingX={1}>
+    <Box flexDirection="column" height={height} overflowY="hidden" borderStyle="round" paddingX={1}>
       <Text bold>Help — keys (esc, q or ? closes)</Text>
       <Box>
         {column(lines.slice(0, half))}

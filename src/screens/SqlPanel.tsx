@@ -10,7 +10,7 @@ export function SqlPanel({ sql, height, isActive }: { sql: string | null; height
   const lines = sql === null ? [] : sql.split('\n');
   const win = useWindowedList(lines.length, height - 3, { isActive });
   return (
-    <Box flexDirection="column" height={height} overflow="hidden">
+    <Box flexDirection="column" height={height} overflowY="hidden">
       <Text bold>SQL <Text color={color('dim')}>(s hides it; {lines.length} lines)</Text></Text>
       {sql === null ? (
         <Text color={color('dim')}>planning…</Text>

@@ -22,7 +22,7 @@ export interface StepFrameProps {
 export function StepFrame({ info, state, run, height, action, children }: StepFrameProps) {
   const color = useTone();
   return (
-    <Box flexDirection="column" height={height} overflow="hidden" flexGrow={1}>
+    <Box flexDirection="column" height={height} overflowY="hidden" flexGrow={1}>
       <Text wrap="truncate">
         <Text bold>
           {info.key}. {info.title}

@@ -19,6 +19,33 @@ export function triggerAssignsKey(functionSource: string, key: string): boolean 
   return new RegExp(`${start}NEW\\s*\\.\\s*${name}\\s*:?=(?!=)`, 'i').test(functionSource);
 }
 
+/**
+ * WAL the copy writes for a table of `tableTotalBytes` (heap, TOAST and indexes): measured at about 1.3x on the demo
+ * (563 MB of WAL for a 433 MB table, PostgreSQL 15, full_page_writes on); 1.4x leaves room for full-page images.
+ */
+export const COPY_WAL_FACTOR = 1.4;
+
+export interface CopyWalAdvice {
+  walBytes: number;
+  /** WAL between two checkpoints the volume requests: max_wal_size / (1 + checkpoint_completion_target) */
+  perCheckpointBytes: number;
+  /** checkpoints the copy's WAL alone requests */
+  checkpoints: number;
+  /** a max_wal_size (whole GB) under which the copy requests at most one */
+  suggestedMaxWalSizeGb: number;
+}
+
+/** How many checkpoints the copy's WAL requests, and the max_wal_size that spaces them out (pure). */
+export function copyWalAdvice(tableTotalBytes: number, maxWalSizeBytes: number, completionTarget: number): CopyWalAdvice {
+  const walBytes = tableTotalBytes * COPY_WAL_FACTOR;
+  const perCheckpointBytes = maxWalSizeBytes / (1 + completionTarget);
+  return {
+    walBytes, perCheckpointBytes,
+    checkpoints: perCheckpointBytes > 0 ? Math.floor(walBytes / perCheckpointBytes) : 0,
+    suggestedMaxWalSizeGb: Math.max(1, Math.ceil((walBytes * (1 + completionTarget)) / 2 ** 30)),
+  };
+}
+
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 const item = (id: string, status: CheckItem['status'], title: string, reason: string, todo?: string, details?: string[]): CheckItem => ({
@@ -152,6 +179,15 @@ function sourceChecks(snap: Snapshot, source: TableInfo, cfg: Config): CheckItem
   const need = source.totalBytes * 2 + source.tableBytes;
   items.push(item('disk', 'ok', 'Disk and WAL', `the copy needs about ${formatBytes(need)} free (2x table + indexes, plus WAL)`, 'check free space on the server (df) before migrating',
     snap.server.replicationSlots.map((r) => `replication slot ${r.slot}${r.active ? '' : ' (inactive!)'} retains ${formatBytes(r.retained_bytes)} of WAL`)));
+
+  // the copy's WAL requests checkpoints; each ends in a burst of writes and fsyncs, and every page first touched
+  // after it is logged whole: that is when the application's commits slow down (issue 5, the benchmark's item 2)
+  const wal = copyWalAdvice(source.totalBytes, snap.server.maxWalSizeBytes, snap.server.checkpointCompletionTarget);
+  const walReason = `the copy writes about ${formatBytes(wal.walBytes)} of WAL; max_wal_size is ${formatBytes(snap.server.maxWalSizeBytes)}, so a checkpoint is requested every ${formatBytes(wal.perCheckpointBytes)}: about ${wal.checkpoints} during the copy`;
+  items.push(wal.checkpoints >= 2
+    ? item('wal-checkpoints', 'warn', 'Checkpoints during the copy', `${walReason}. Each ends in a burst of writes and fsyncs and makes the next write of every page log the whole page: the application's commits slow down meanwhile`,
+      `for the window, raise max_wal_size to about ${wal.suggestedMaxWalSizeGb}GB (ALTER SYSTEM SET max_wal_size = '${wal.suggestedMaxWalSizeGb}GB'; SELECT pg_reload_conf(); on a managed service, its parameter settings), with that much free disk for WAL; --max-rate spreads the copy between them`)
+    : item('wal-checkpoints', 'ok', 'Checkpoints during the copy', walReason));
 
   const long = snap.sessionsOnSource.filter((b) => (b.xactSeconds ?? 0) > 60);
   items.push(long.length

@@ -16,7 +16,7 @@ import { captureBacklog, captureInstalled, captureInstallStatements, replayBatch
 import { captureKeyColumns, copiedColumns } from '../move/captureNames.js';
 import { compareData } from '../move/checksum.js';
 import { readControls, setControls, type Controls } from '../move/control.js';
-import { copyBatch, keyScope, readCaptureHorizon, readCheckpoints, startScope, type CopyTarget, type Scope } from '../move/copy.js';
+import { copyBatch, keyScope, readCheckpoints, startScope, type CopyTarget, type Scope } from '../move/copy.js';
 import { addColumnStatement, backfillColumns, columnsFingerprint, detectDrift } from '../move/drift.js';
 import { countByKey, findProgram, programList, REST_PROGRAM, type ProgramEntry } from '../move/programs.js';
 import { blocksForRows, eta, RateMeter, sleep } from '../move/progress.js';
@@ -146,8 +146,8 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
   const lookupKeys = snap.lookupRows.map((r) => r.key);
 
   const keyCol = snap.source!.columns.find((c) => c.name === cfg.key)!;
-  // taken now that capture is committed: rows written from here on are logged (see "Speed" in src/move/copy.ts)
-  const target: CopyTarget = { cfg, migrationId, columns: copiedColumns(snap, 'forward'), keyType: keyCol.type, captureHorizon: await readCaptureHorizon(client) };
+  // rows older than the capture's install are inserted without ON CONFLICT (see "Speed" in src/move/copy.ts)
+  const target: CopyTarget = { cfg, migrationId, columns: copiedColumns(snap, 'forward'), keyType: keyCol.type, fastPath: true };
   const meter = new RateMeter();
   const runStart = Date.now();
   let copiedThisRun = 0;
@@ -238,7 +238,8 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
       // under a rate limit, about five batches a second: short bursts keep the application's latency even
       const rows = Math.max(1, Math.min(controls.batchSize, controls.maxRate ? Math.ceil(controls.maxRate / 5) : Infinity));
       const t0 = Date.now();
-      const r = await copyBatch(client, target, scope, blocksForRows(rows, scopeRows(), cp.endBlock), exclude);
+      // a rate limit asks to spare the application: the batch's writes also reach the disk as they go (see copyBatch)
+      const r = await copyBatch(client, target, scope, blocksForRows(rows, scopeRows(), cp.endBlock), exclude, { smoothWrites: controls.maxRate !== null });
       cp = r.checkpoint;
       if (r.restarted) emit({ type: 'warn', message: `${cfg.table} was rewritten (truncate, VACUUM FULL, CLUSTER or a rewriting ALTER TABLE): the copy of ${scope.id} starts over` });
       for (const [k, n] of r.copiedByKey) {
