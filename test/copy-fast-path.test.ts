@@ -10,7 +10,7 @@ import type { Snapshot } from '../src/catalog/types.js';
 import { Journal } from '../src/journal/journal.js';
 import { captureInstallStatements, replayBatch } from '../src/move/capture.js';
 import { copiedColumns } from '../src/move/captureNames.js';
-import { copyBatch, startScope, type BatchPath, type CopyTarget } from '../src/move/copy.js';
+import { copyBatch, SMOOTH_FLUSH_AFTER, startScope, type BatchPath, type CopyTarget } from '../src/move/copy.js';
 import { connect, moveFixture, rowDifferences, type MoveFixture } from './helpers/moveSetup.js';
 
 async function install(f: MoveFixture, snap: Snapshot): Promise<void> {
@@ -98,6 +98,21 @@ describe('the copy inserts old rows without ON CONFLICT and falls back when it m
     await install(f, snap);
     const paths = await copyAll(f, snap, true);
     expect(paths.every((p) => p === 'split')).toBe(true);
+    await expectEqual(f, snap);
+  });
+
+  it('smoothed writes (under a rate limit) are set for the batch\'s own transaction only', async () => {
+    f = await moveFixture('fast_smooth', { rows: 2000, programs: 3 });
+    const snap = await takeSnapshot(f.client, f.cfg);
+    await install(f, snap);
+    const before = (await f.client.query(`SELECT current_setting('backend_flush_after') AS v`)).rows[0].v;
+    expect(before).not.toBe(SMOOTH_FLUSH_AFTER);
+    const journal = await Journal.open(f.client, f.cfg);
+    const t: CopyTarget = { cfg: f.cfg, migrationId: journal.migrationId, columns: copiedColumns(snap, 'forward'), keyType: 'uuid', fastPath: true };
+    let cp = await startScope(f.client, t, { id: 'all', kind: 'all' });
+    while (!cp.done) cp = (await copyBatch(f.client, t, { id: 'all', kind: 'all' }, 10, [], { smoothWrites: true })).checkpoint;
+    // replay and every later statement of the session write as the server is configured
+    expect((await f.client.query(`SELECT current_setting('backend_flush_after') AS v`)).rows[0].v).toBe(before);
     await expectEqual(f, snap);
   });
 

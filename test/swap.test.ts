@@ -3,6 +3,7 @@ import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { catalogFingerprint, engineContext } from './helpers/engine.js';
 import { captureInstalled } from '../src/move/capture.js';
+import { captureNames } from '../src/move/captureNames.js';
 import { createMigrateVerify, seedScenario, tableChecksum } from './helpers/swapScenario.js';
 import { runSwap } from '../src/steps/swap.js';
 import { runRollback } from '../src/steps/rollback.js';
@@ -273,6 +274,32 @@ describe('swap while another session holds a lock on the table', () => {
       expect(busy.exitCode).toBe(1);
       expect(busy.summary).toMatch(/captured change\(s\) are still pending \(limit 10\)/);
       expect((await ctx.client.query(`SELECT relkind::text AS k FROM pg_class WHERE oid = 'public.petri_observations'::regclass`)).rows[0].k).toBe('r');
+    } finally {
+      await close();
+    }
+  });
+
+  it('swap and rollback apply the pending log before taking any lock, so that only the last moment\'s changes are replayed under it', async () => {
+    const { ctx, close } = await engineContext(db.config);
+    try {
+      // the previous test left the copy verified and every row's update pending (below the default limit)
+      const pending = Number((await ctx.client.query(`SELECT count(*) AS n FROM ${captureNames(ctx.cfg, 'forward').logQ}`)).rows[0].n);
+      expect(pending).toBeGreaterThan(100);
+      const swapped = await runSwap(ctx);
+      expect(swapped.exitCode, swapped.summary).toBe(0);
+      const data = swapped.data as { predrained: number; replayed: number };
+      expect(data.predrained).toBe(pending);
+      expect(data.replayed).toBe(0);
+      expect(await tableChecksum(ctx.client, 'public.petri_observations')).toEqual(await tableChecksum(ctx.client, 'public.petri_observations_old'));
+
+      // the same for the rollback: writes made since the swap are copied back before its locks
+      await ctx.client.query(`UPDATE public.petri_observations SET growth_index = growth_index WHERE observation_id IN (SELECT observation_id FROM public.petri_observations LIMIT 500)`);
+      const back = Number((await ctx.client.query(`SELECT count(*) AS n FROM ${captureNames(ctx.cfg, 'reverse').logQ}`)).rows[0].n);
+      expect(back).toBeGreaterThanOrEqual(500);
+      const rolled = await runRollback(ctx);
+      expect(rolled.exitCode, rolled.summary).toBe(0);
+      expect(rolled.data).toMatchObject({ predrained: back, replayed: 0 });
+      expect(await tableChecksum(ctx.client, 'public.petri_observations')).toEqual(await tableChecksum(ctx.client, 'public.petri_observations_partitioned'));
     } finally {
       await close();
     }

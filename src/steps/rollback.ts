@@ -17,7 +17,7 @@ import { captureInstalled, captureRemovalStatements, lockCapture, replayInTransa
 import { planRollbackBeforeSwap } from '../plan/planRollback.js';
 import type { Step } from '../plan/types.js';
 import type { StepContext, StepResult } from './context.js';
-import { afterSwitch, isSwapped, LockRetriesExhausted, lockedTransaction, transactionFailure, type SwapJournal } from './swap.js';
+import { afterSwitch, drainBeforeLock, isSwapped, LockRetriesExhausted, lockedTransaction, transactionFailure, type SwapJournal } from './swap.js';
 
 /** The copy's progress and verifications belong to the table that is being dropped. */
 function clearCopyJournal(migrationId: number): string[] {
@@ -85,6 +85,8 @@ async function rollbackAfterSwap(ctx: StepContext): Promise<StepResult> {
     ],
   });
   const t0 = Date.now();
+  // the writes logged since the swap are copied back before the locks; under them only the last moment's remain
+  const predrained = await drainBeforeLock(client, snap, cfg, 'reverse');
   let replayed = 0;
   try {
     await lockedTransaction(client, ctx.retry, emit, 'rollback', [S, O], async (exec) => {
@@ -107,12 +109,12 @@ async function rollbackAfterSwap(ctx: StepContext): Promise<StepResult> {
     return { ok: false, exitCode: EXIT.failed, summary: message, data: { error } };
   }
   emit({ type: 'step.done', step: 'rollback', title, ms: Date.now() - t0 });
-  emit({ type: 'info', message: `${replayed} change(s) made since the swap copied back into ${cfg.table}` });
+  emit({ type: 'info', message: `${predrained + replayed} change(s) made since the swap copied back into ${cfg.table} (${replayed} of them under the locks)` });
   const problems = await afterSwitch(ctx, record.validate ?? [], cfg.newTable, record.dependents ?? [], false);
   const summary = `swapped back: ${cfg.schema}.${cfg.table} is the original table again, with every write made since the swap; ${cfg.newTable} stays in sync through change capture (run verify --data and swap again, or rollback again to remove it)`;
   if (problems.length) {
     for (const p of problems) emit({ type: 'warn', message: p });
-    return { ok: false, exitCode: EXIT.failed, summary: `${summary}. But the checks after it found problems: ${problems.join('; ')}`, data: { problems, replayed } };
+    return { ok: false, exitCode: EXIT.failed, summary: `${summary}. But the checks after it found problems: ${problems.join('; ')}`, data: { problems, predrained, replayed } };
   }
-  return { ok: true, exitCode: EXIT.ok, summary, data: { replayed } };
+  return { ok: true, exitCode: EXIT.ok, summary, data: { predrained, replayed } };
 }

@@ -14,7 +14,8 @@ import { EXIT, type Emit } from '../events.js';
 import { DEADLOCK, LOCK_NOT_AVAILABLE, personError } from '../exec/errors.js';
 import { backoffDelay, findBlockers, type RetryPolicy } from '../exec/runStep.js';
 import { Journal } from '../journal/journal.js';
-import { captureBacklog, captureInstallStatements, captureInstalled, captureRemovalStatements, lockCapture, replayInTransaction } from '../move/capture.js';
+import { captureBacklog, captureInstallStatements, captureInstalled, captureRemovalStatements, lockCapture, replayBatch, replayInTransaction } from '../move/capture.js';
+import type { Direction } from '../move/captureNames.js';
 import { latestDataVerification } from '../move/checksum.js';
 import { PlanError } from '../plan/planCreate.js';
 import { foreignKeysToValidate, planSwap } from '../plan/planSwap.js';
@@ -139,6 +140,20 @@ export function isSwapped(snap: Snapshot): boolean {
   return snap.source?.relkind === 'p' && snap.old !== null;
 }
 
+/**
+ * Replays one direction's log in batches outside any table lock until a batch comes back short; how many applied.
+ * The swap and the rollback call it before their locks: every entry replayed under them holds the application's writes.
+ */
+export async function drainBeforeLock(client: pg.ClientBase, snap: Snapshot, cfg: Config, direction: Direction, batch = 5000, maxRounds = 100): Promise<number> {
+  let total = 0;
+  for (let i = 0; i < maxRounds; i++) {
+    const n = await replayBatch(client, snap, cfg, direction, batch);
+    total += n;
+    if (n < batch) break;
+  }
+  return total;
+}
+
 async function refusal(client: pg.ClientBase, cfg: Config, maxBacklog: number): Promise<string | null> {
   const v = await latestDataVerification(client, cfg);
   if (!v) return `the data was never verified: run partwise verify --data first`;
@@ -189,6 +204,9 @@ export async function runSwap(ctx: StepContext, opts: SwapOptions = {}): Promise
   }
   const refused = await refusal(client, cfg, maxBacklog);
   if (refused) return { ok: false, exitCode: EXIT.failed, summary: `swap refused: ${refused}; nothing was changed` };
+  // what the log holds now is applied before any table lock is taken: under the lock only the changes of the last
+  // moment remain (every entry replayed under the lock holds the application's writes a little longer)
+  const predrained = await drainBeforeLock(client, snap, cfg, 'forward');
   for (const n of plan.notes) emit({ type: 'warn', message: n });
 
   const S = qname(cfg.schema, cfg.table);
@@ -231,7 +249,7 @@ export async function runSwap(ctx: StepContext, opts: SwapOptions = {}): Promise
     return { ok: false, exitCode: EXIT.failed, summary: message, data: { error } };
   }
   emit({ type: 'step.done', step: 'swap', title, ms: Date.now() - t0 });
-  emit({ type: 'info', message: `swapped in ${attempts} attempt(s); ${replayed} last captured change(s) applied; reverse capture now keeps ${cfg.oldTable} up to date` });
+  emit({ type: 'info', message: `swapped in ${attempts} attempt(s); ${predrained} captured change(s) applied before the locks, ${replayed} under them; reverse capture now keeps ${cfg.oldTable} up to date` });
 
   const problems = await afterSwitch(ctx, record.validate, cfg.oldTable, record.dependents, true);
   const summary = `${cfg.schema}.${cfg.table} is now the partitioned table; the original is ${cfg.schema}.${cfg.oldTable} and keeps receiving every write (partwise rollback --yes swaps back, partwise finish --yes ends capture)`;
@@ -239,7 +257,7 @@ export async function runSwap(ctx: StepContext, opts: SwapOptions = {}): Promise
     for (const p of problems) emit({ type: 'warn', message: p });
     return { ok: false, exitCode: EXIT.failed, summary: `${summary}. But the checks after the swap found problems: ${problems.join('; ')}. Consider partwise rollback --yes`, data: { problems, attempts, replayed } };
   }
-  return { ok: true, exitCode: EXIT.ok, summary, data: { attempts, replayed, notes: plan.notes } };
+  return { ok: true, exitCode: EXIT.ok, summary, data: { attempts, predrained, replayed, notes: plan.notes } };
 }
 
 /** After a swap or rollback committed: validate moved foreign keys, smoke check, ANALYZE. Returns problems. */
