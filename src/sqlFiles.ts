@@ -23,3 +23,15 @@ export function sqlFile(rel: string): string {
   }
   return text;
 }
+
+/**
+ * An SQL file with its {{placeholders}} filled, for the parts that cannot be parameters (names). Every value must
+ * already be quoted (ident/lit/qname); one pass, so a substituted value is never read as another placeholder.
+ */
+export function sqlTemplate(rel: string, values: Record<string, string>): string {
+  return sqlFile(rel).replace(/\{\{(\w+)\}\}/g, (_, k: string) => {
+    const v = values[k];
+    if (v === undefined) throw new Error(`sql/${rel}: no value for {{${k}}}`);
+    return v;
+  });
+}

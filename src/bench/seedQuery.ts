@@ -7,7 +7,7 @@
 import type pg from 'pg';
 import type { Config } from '../config/config.js';
 import { lit, qname } from '../db/quote.js';
-import { sqlFile } from '../sqlFiles.js';
+import { sqlTemplate } from '../sqlFiles.js';
 import { median } from './stats.js';
 
 export interface SeedQueryProgram {
@@ -24,13 +24,11 @@ export interface SeedQueryProgram {
 }
 
 export function seedQuerySql(table: string, program: string): string {
-  const values: Record<string, string> = { table, program: lit(program) };
-  return sqlFile('bench/seed_comparison.sql').replace(/\{\{(\w+)\}\}/g, (_, k: string) => values[k]!);
+  return sqlTemplate('bench/seed_comparison.sql', { table, program: lit(program) });
 }
 
 export function seedLiteralQuerySql(table: string, programId: string): string {
-  const values: Record<string, string> = { table, program_id: lit(programId) };
-  return sqlFile('bench/seed_comparison_literal.sql').replace(/\{\{(\w+)\}\}/g, (_, k: string) => values[k]!);
+  return sqlTemplate('bench/seed_comparison_literal.sql', { table, program_id: lit(programId) });
 }
 
 /** One warm-up each, then `runs` interleaved pairs (both sides meet the same background load); the medians. */

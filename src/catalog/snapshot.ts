@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { Config } from '../config/config.js';
 import { ident, qname } from '../db/quote.js';
-import { sqlFile } from '../sqlFiles.js';
+import { sqlFile, sqlTemplate } from '../sqlFiles.js';
 import type {
   Blocker, Column, Constraint, Dependent, ForeignKeyIn, Grant, Index, LookupRow, OwnedSequence, Partition,
   PartitionedTableInfo, Policy, Privileges, Publication, Rule, ServerInfo, Snapshot, TableInfo, Trigger,
@@ -83,14 +83,13 @@ async function readLookupRows(client: pg.ClientBase, cfg: Config, lookup: TableI
   const hasCreatedAt = lookup.columns.some((c) => c.name === 'created_at');
   const hasLabel = lookup.columns.some((c) => c.name === cfg.lookupLabel);
   if (!lookup.columns.some((c) => c.name === cfg.lookupKey)) return [];
-  // one pass, so a substituted (quoted) name can never be read as another placeholder
   const values: Record<string, string> = {
     key: ident(cfg.lookupKey),
     label: hasLabel ? ident(cfg.lookupLabel) : 'NULL',
     table: qname(cfg.lookupSchema, cfg.lookup),
     order: hasCreatedAt ? `${ident('created_at')}, ${ident(cfg.lookupKey)}` : ident(cfg.lookupKey),
   };
-  const sql = sqlFile('catalog/lookup_rows.sql').replace(/\{\{(\w+)\}\}/g, (_, k: string) => values[k]!);
+  const sql = sqlTemplate('catalog/lookup_rows.sql', values);
   const r = await client.query<LookupRow>(sql);
   return r.rows;
 }

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { Config } from '../config/config.js';
 import { lit, qname } from '../db/quote.js';
-import { sqlFile } from '../sqlFiles.js';
+import { sqlTemplate } from '../sqlFiles.js';
 
 /** One leaf partition as the monitor shows it. */
 export interface PartitionSizeRow {
@@ -60,8 +60,7 @@ export function partitionSizesSql(cfg: Config): string {
     lookup_key: lit(cfg.lookupKey),
     lookup_label: lit(cfg.lookupLabel),
   };
-  // one pass, so a substituted (quoted) name can never be read as another placeholder
-  return sqlFile('monitor/partition_sizes.sql').replace(/\{\{(\w+)\}\}/g, (_, k: string) => values[k]!);
+  return sqlTemplate('monitor/partition_sizes.sql', values);
 }
 
 /**

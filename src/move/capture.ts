@@ -188,6 +188,22 @@ export async function replayBatch(client: pg.ClientBase, snap: Snapshot, cfg: Co
   }
 }
 
+/**
+ * Replays batches of `limit` entries, each in its own transaction, until one comes back short, `maxRounds` have run
+ * or `signal` aborts; how many entries it applied.
+ */
+export async function drainLog(
+  client: pg.ClientBase, snap: Snapshot, cfg: Config, direction: Direction, opts: { limit: number; maxRounds: number; signal?: AbortSignal },
+): Promise<number> {
+  let total = 0;
+  for (let i = 0; i < opts.maxRounds; i++) {
+    const n = await replayBatch(client, snap, cfg, direction, opts.limit);
+    total += n;
+    if (n < opts.limit || opts.signal?.aborted) break;
+  }
+  return total;
+}
+
 /** After a TRUNCATE of the source the copy starts over (and its counts with it). */
 export async function resetCopyCheckpoints(client: pg.ClientBase, cfg: Config): Promise<void> {
   const r = await client.query(`SELECT to_regclass('partwise.copy_checkpoint') IS NOT NULL AS ok`);

@@ -12,7 +12,7 @@ import { EXIT, type ProgramState } from '../events.js';
 import { personError } from '../exec/errors.js';
 import { runStep, StepFailed } from '../exec/runStep.js';
 import { Journal } from '../journal/journal.js';
-import { captureBacklog, captureInstalled, captureInstallStatements, replayBatch, resetCopyCheckpoints } from '../move/capture.js';
+import { captureBacklog, captureInstalled, captureInstallStatements, drainLog, resetCopyCheckpoints } from '../move/capture.js';
 import { captureKeyColumns, copiedColumns } from '../move/captureNames.js';
 import { compareData } from '../move/checksum.js';
 import { readControls, setControls, type Controls } from '../move/control.js';
@@ -167,16 +167,7 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
     emit({ type: 'progress', program: p.program, label: p.label, copied: Math.min(p.copied, p.total), total: p.total, rowsPerSec: rate, etaSec: eta(p.total - p.copied, rate), state: p.state });
   };
 
-  const drain = async (rounds: number) => {
-    const limit = Math.max(controls.batchSize, 1000);
-    let total = 0;
-    for (let i = 0; i < rounds; i++) {
-      const n = await replayBatch(client, snap, cfg, 'forward', limit);
-      total += n;
-      if (n < limit) break;
-    }
-    return total;
-  };
+  const drain = (rounds: number) => drainLog(client, snap, cfg, 'forward', { limit: Math.max(controls.batchSize, 1000), maxRounds: rounds });
 
   /** before each batch: schema drift, pause, abort */
   let fingerprint = '';

@@ -14,7 +14,7 @@ import { EXIT, type Emit } from '../events.js';
 import { DEADLOCK, LOCK_NOT_AVAILABLE, personError } from '../exec/errors.js';
 import { backoffDelay, findBlockers, type RetryPolicy } from '../exec/runStep.js';
 import { Journal } from '../journal/journal.js';
-import { captureBacklog, captureInstallStatements, captureInstalled, captureRemovalStatements, lockCapture, replayBatch, replayInTransaction } from '../move/capture.js';
+import { captureBacklog, captureInstallStatements, captureInstalled, captureRemovalStatements, drainLog, lockCapture, replayInTransaction } from '../move/capture.js';
 import type { Direction } from '../move/captureNames.js';
 import { latestDataVerification } from '../move/checksum.js';
 import { PlanError } from '../plan/planCreate.js';
@@ -141,17 +141,11 @@ export function isSwapped(snap: Snapshot): boolean {
 }
 
 /**
- * Replays one direction's log in batches outside any table lock until a batch comes back short; how many applied.
- * The swap and the rollback call it before their locks: every entry replayed under them holds the application's writes.
+ * The swap and the rollback apply what their log holds before taking their locks: every entry replayed under them
+ * holds the application's writes. How many entries it applied.
  */
-export async function drainBeforeLock(client: pg.ClientBase, snap: Snapshot, cfg: Config, direction: Direction, batch = 5000, maxRounds = 100): Promise<number> {
-  let total = 0;
-  for (let i = 0; i < maxRounds; i++) {
-    const n = await replayBatch(client, snap, cfg, direction, batch);
-    total += n;
-    if (n < batch) break;
-  }
-  return total;
+export function drainBeforeLock(client: pg.ClientBase, snap: Snapshot, cfg: Config, direction: Direction): Promise<number> {
+  return drainLog(client, snap, cfg, direction, { limit: 5000, maxRounds: 100 });
 }
 
 async function refusal(client: pg.ClientBase, cfg: Config, maxBacklog: number): Promise<string | null> {
@@ -255,7 +249,7 @@ export async function runSwap(ctx: StepContext, opts: SwapOptions = {}): Promise
   const summary = `${cfg.schema}.${cfg.table} is now the partitioned table; the original is ${cfg.schema}.${cfg.oldTable} and keeps receiving every write (partwise rollback --yes swaps back, partwise finish --yes ends capture)`;
   if (problems.length) {
     for (const p of problems) emit({ type: 'warn', message: p });
-    return { ok: false, exitCode: EXIT.failed, summary: `${summary}. But the checks after the swap found problems: ${problems.join('; ')}. Consider partwise rollback --yes`, data: { problems, attempts, replayed } };
+    return { ok: false, exitCode: EXIT.failed, summary: `${summary}. But the checks after the swap found problems: ${problems.join('; ')}. Consider partwise rollback --yes`, data: { problems, attempts, predrained, replayed } };
   }
   return { ok: true, exitCode: EXIT.ok, summary, data: { attempts, predrained, replayed, notes: plan.notes } };
 }

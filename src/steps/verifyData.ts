@@ -5,7 +5,7 @@
 import { takeSnapshot } from '../catalog/snapshot.js';
 import { EXIT } from '../events.js';
 import { Journal } from '../journal/journal.js';
-import { replayBatch } from '../move/capture.js';
+import { drainLog } from '../move/capture.js';
 import { captureKeyColumns } from '../move/captureNames.js';
 import { compareData, recordDataVerification } from '../move/checksum.js';
 import type { StepContext, StepResult } from './context.js';
@@ -24,12 +24,7 @@ export async function runVerifyData(ctx: StepContext): Promise<StepResult> {
   const logId = await journal.start('verify-data');
 
   // drain first: what is still pending at the snapshot is left out on both sides, the less the better
-  let replayed = 0;
-  for (let i = 0; i < 100; i++) {
-    const n = await replayBatch(client, snap, cfg, 'forward', DRAIN_LIMIT);
-    replayed += n;
-    if (n < DRAIN_LIMIT || ctx.signal?.aborted) break;
-  }
+  const replayed = await drainLog(client, snap, cfg, 'forward', { limit: DRAIN_LIMIT, maxRounds: 100, signal: ctx.signal });
   const c = await compareData(client, snap, cfg);
   for (const p of c.programs) {
     const name = p.key === null ? `rows with NULL ${cfg.key}` : p.label ? `${p.label} (${p.key})` : p.key;
