@@ -29,6 +29,9 @@ describe('bench: pure parts', () => {
     expect(parseBenchArgs(['--frobnicate'])).toMatch(/unknown flag --frobnicate/);
     expect(parseBenchArgs(['--max-wal-size', '4GB'])).toMatchObject({ maxWalSize: '4GB' });
     expect(parseBenchArgs(['--max-wal-size', '4 GB; DROP'])).toMatch(/--max-wal-size needs a size/);
+    expect(parseBenchArgs(['--pairs', '7'])).toMatchObject({ pairs: 7 });
+    expect(parseBenchArgs([])).toMatchObject({ pairs: 5 });
+    expect(parseBenchArgs(['--pairs', '1'])).toMatch(/--pairs needs an integer between 2/);
   });
 
   it('median and percentiles', () => {
@@ -41,19 +44,21 @@ describe('bench: pure parts', () => {
   it("reads pgbench's per-transaction log, failed transactions included", () => {
     const txs = parseLog('0 1 2500 0 1700000000 500000 120\n1 7 failed 0 1700000001 0 0\n');
     expect(txs).toEqual([
-      { endMs: 1700000000500, latencyMs: 2.5, failed: false },
-      { endMs: 1700000001000, latencyMs: 0, failed: true },
+      { client: 0, seq: 1, endMs: 1700000000500, latencyMs: 2.5, failed: false },
+      { client: 1, seq: 7, endMs: 1700000001000, latencyMs: 0, failed: true },
     ]);
   });
 
   it('the JSON line has every key the issue lists, the table marks misses', () => {
     const f = emptyFigures(1000, 3, 'test server', 'test machine');
     f.copy_ratio = 0.5;
+    f.copy_pair_ratios = [0.45, 0.5, 0.6];
     f.checksums_equal = true;
     const json = JSON.parse(jsonLine(f));
     for (const k of REQUIRED_KEYS) expect(json).toHaveProperty(k);
     const md = markdown(f);
-    expect(md).toMatch(/\| Copy ratio partwise \/ baseline \| 0\.5 \| >= 0\.9 \| MISSED \|/);
+    expect(md).toMatch(/\| Copy ratio partwise \/ baseline \(median of the pairs: 0\.45, 0\.5, 0\.6\) \| 0\.5 \| >= 0\.9 \| MISSED \|/);
+    expect(json.copy_pair_ratios).toEqual([0.45, 0.5, 0.6]);
     expect(md).toMatch(/\| Checksums equal after the swap \| true \| true \| met \|/);
     expect(md).toMatch(/not measured/);
   });
@@ -72,6 +77,11 @@ describe('bench: parts against the server (tiny)', () => {
       expect(copy.runs.map((r) => r.kind).sort()).toEqual(['baseline', 'baseline', 'partwise', 'partwise']);
       for (const r of copy.runs) expect(r.rows).toBe(3000);
       expect(copy.ratio).toBeGreaterThan(0);
+      // the ratio is the median of the pairs' own ratios, each partwise run against the baseline run beside it
+      expect(copy.pairRatios).toHaveLength(2);
+      const pair = (i: number, k: string) => copy.runs.slice(2 * i, 2 * i + 2).find((r) => r.kind === k)!.rowsPerSec;
+      for (const i of [0, 1]) expect(copy.pairRatios[i]).toBeCloseTo(pair(i, 'partwise') / pair(i, 'baseline'), 9);
+      expect(copy.ratio).toBeCloseTo((copy.pairRatios[0]! + copy.pairRatios[1]!) / 2, 9);
 
       const impact = await measureApplicationImpact(s.ctx, libpqEnvFor(db.config), { rate: 50, idleSeconds: 2, rows: 3000, programs: 3, maxRate: 2000 }, () => undefined);
       expect(impact.idle.transactions).toBeGreaterThan(0);

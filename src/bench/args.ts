@@ -6,6 +6,8 @@ export interface BenchOptions {
   /** a server to use instead of a throwaway embedded one (the benchmark creates and drops its own databases there) */
   url?: string;
   json: boolean;
+  /** baseline/partwise pairs of the copy throughput measurement */
+  pairs: number;
   /** partitions for the catalog and screen cost measurement */
   scalePartitions: number;
   /** pgbench rate (transactions per second) of the concurrent writer */
@@ -18,11 +20,12 @@ export interface BenchOptions {
   maxWalSize?: string;
 }
 
-export const USAGE = `usage: npm run bench -- [--rows N] [--programs N] [--url postgres://...] [--json] [--partitions N] [--rate TPS] [--idle-seconds S] [--impact-max-rate N] [--max-wal-size SIZE]
+export const USAGE = `usage: npm run bench -- [--rows N] [--programs N] [--url postgres://...] [--json] [--pairs N] [--partitions N] [--rate TPS] [--idle-seconds S] [--impact-max-rate N] [--max-wal-size SIZE]
   --rows          demo rows to generate (default 2000000)
   --programs      demo programs (default 50)
   --url           use this server instead of a throwaway embedded PostgreSQL 17; the benchmark creates and drops its own databases
   --json          print one JSON object with the figures as the last line
+  --pairs         baseline/partwise pairs of the copy throughput (default 5; the ratio is the median of the pairs')
   --partitions    partitions for the catalog and screen cost (default 1000)
   --rate          concurrent writer's transactions per second (pgbench -R, default 200)
   --idle-seconds  length of the idle writer period (default 10)
@@ -32,7 +35,7 @@ export const USAGE = `usage: npm run bench -- [--rows N] [--programs N] [--url p
                   partwise check advises to space out the checkpoints the copy's WAL triggers`;
 
 export function parseBenchArgs(argv: string[]): BenchOptions | string {
-  const o: BenchOptions = { rows: 2_000_000, programs: 50, json: false, scalePartitions: 1000, writerRate: 200, idleSeconds: 10, impactMaxRate: null };
+  const o: BenchOptions = { rows: 2_000_000, programs: 50, json: false, pairs: 5, scalePartitions: 1000, writerRate: 200, idleSeconds: 10, impactMaxRate: null };
   const int = (name: string, v: string | undefined, min: number, maxValue: number): number => {
     const n = Number(v);
     if (v === undefined || !Number.isInteger(n) || n < min || n > maxValue) throw new Error(`${name} needs an integer between ${min} and ${maxValue} (got ${v ?? 'nothing'})`);
@@ -46,6 +49,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | string {
       switch (flag) {
         case '--rows': o.rows = int('--rows', value(), 1000, 1_000_000_000); break;
         case '--programs': o.programs = int('--programs', value(), 2, 10_000); break;
+        case '--pairs': o.pairs = int('--pairs', value(), 2, 50); break;
         case '--partitions': o.scalePartitions = int('--partitions', value(), 2, 10_000); break;
         case '--rate': o.writerRate = int('--rate', value(), 1, 100_000); break;
         case '--idle-seconds': o.idleSeconds = int('--idle-seconds', value(), 2, 3600); break;

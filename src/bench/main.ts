@@ -17,8 +17,6 @@ import { engineSession, prepareDataset } from './setup.js';
 // frames are measured with the production React build, chosen when React is first loaded (frames.ts, dynamically)
 process.env.NODE_ENV ??= 'production';
 
-const COPY_PAIRS = 3;
-
 function progress(msg: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 }
@@ -49,10 +47,11 @@ async function mainDataset(server: BenchServer, o: BenchOptions, f: BenchFigures
     await s.ctx.client.query(`VACUUM ANALYZE public.petri_observations`);
 
     await part(f, 'copy throughput', async () => {
-      const c = await measureCopyThroughput(s.ctx, COPY_PAIRS, (r) => progress(`copy ${r.kind}: ${Math.round(r.rowsPerSec).toLocaleString('en-US')} rows/s (${r.seconds.toFixed(2)} s)`));
+      const c = await measureCopyThroughput(s.ctx, o.pairs, (r) => progress(`copy ${r.kind}: ${Math.round(r.rowsPerSec).toLocaleString('en-US')} rows/s (${r.seconds.toFixed(2)} s)`));
       f.baseline_rows_per_s = c.baselineRowsPerSec;
       f.partwise_rows_per_s = c.partwiseRowsPerSec;
       f.copy_ratio = c.ratio;
+      f.copy_pair_ratios = c.pairRatios;
       f.copy_runs = c.runs.map((r) => ({ kind: r.kind, rows_per_s: r.rowsPerSec, seconds: r.seconds }));
     }, db.config);
 

@@ -12,6 +12,9 @@ import path from 'node:path';
 import { packageRoot, sqlFile } from '../sqlFiles.js';
 
 export interface WriterTransaction {
+  /** pgbench's client number and the transaction's number within that client (0: the connection's first) */
+  client: number;
+  seq: number;
   /** epoch milliseconds when it ended */
   endMs: number;
   latencyMs: number;
@@ -104,7 +107,7 @@ export function parseLog(text: string): WriterTransaction[] {
     if (f.length < 6) continue;
     const endMs = Number(f[4]) * 1000 + Number(f[5]) / 1000;
     const failed = !/^\d+$/.test(f[2]!);
-    out.push({ endMs, latencyMs: failed ? 0 : Number(f[2]) / 1000, failed });
+    out.push({ client: Number(f[0]), seq: Number(f[1]), endMs, latencyMs: failed ? 0 : Number(f[2]) / 1000, failed });
   }
   return out;
 }

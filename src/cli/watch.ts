@@ -3,7 +3,7 @@ import type { Config } from '../config/config.js';
 import type { Flags } from './args.js';
 import { Journal } from '../journal/journal.js';
 import { takeSnapshot } from '../catalog/snapshot.js';
-import { countByKey, programList } from '../move/programs.js';
+import { copiedOf, countByKey, programList, restMarkerFree } from '../move/programs.js';
 import { captureBacklog } from '../move/capture.js';
 import type { ProgramState } from '../events.js';
 
@@ -48,12 +48,13 @@ export async function readWatchedCopy(client: pg.ClientBase, cfg: Config, base: 
   if (!journal) return null;
   const id = journal.migrationId;
   const progress = await client.query<{ program: string; copied: string }>(`SELECT program, copied FROM partwise.copy_progress WHERE migration_id = $1`, [id]);
-  const copiedByKey = new Map(progress.rows.map((r) => [r.program, Number(r.copied)]));
+  const copiedByProgram = new Map(progress.rows.map((r) => [r.program, Number(r.copied)]));
+  const markerFree = restMarkerFree(base.programs.flatMap((p) => p.keys));
   const control = (await client.query(`SELECT paused, batch_size, max_rate FROM partwise.control WHERE migration_id = $1`, [id])).rows[0];
   const steps = await journal.latest();
   const copying = steps.some((s) => s.step === 'migrate' && s.status === 'running');
   const programs = base.programs.map((p) => {
-    const copied = Math.min(p.total, p.keys.reduce((n, k) => n + (copiedByKey.get(k) ?? 0), 0));
+    const copied = Math.min(p.total, copiedOf(p, copiedByProgram, markerFree));
     const state: ProgramState = p.total > 0 && copied >= p.total ? 'done' : copied > 0 ? (control?.paused ? 'paused' : copying ? 'copying' : 'waiting') : 'waiting';
     return { program: p.program, label: p.label, copied, total: p.total, state };
   });

@@ -6,7 +6,8 @@ import { takeSnapshot } from '../catalog/snapshot.js';
 import { planCreate } from '../plan/planCreate.js';
 import { planSwap } from '../plan/planSwap.js';
 import { planRollbackBeforeSwap } from '../plan/planRollback.js';
-import { captureInstallStatements } from '../move/capture.js';
+import { captureObjectStatements, captureTriggerStatements } from '../move/capture.js';
+import { qname } from '../db/quote.js';
 import { partitionSizesSql } from '../monitor/partitionSizes.js';
 import { planScript } from '../steps/plan.js';
 import { packageRoot, sqlFile } from '../sqlFiles.js';
@@ -50,7 +51,9 @@ export async function stepSql(client: pg.ClientBase, cfg: Config, step: StepId, 
           `-- tables, then deletes the sample. The statements it ran are listed under "Ran" after it finishes.`;
       case 'migrate': {
         const snap = await takeSnapshot(client, cfg);
-        return statementsScript('change capture, installed before the first row is copied', captureInstallStatements(snap, cfg, 'forward')) +
+        return statementsScript('change capture, part 1: the change log and its function (no lock on the table)', captureObjectStatements(snap, cfg, 'forward')) + '\n\n' +
+          statementsScript('change capture, part 2: the triggers, installed before the first row is copied', captureTriggerStatements(cfg, 'forward'),
+            [{ mode: 'SHARE ROW EXCLUSIVE', on: qname(cfg.schema, cfg.table), why: 'creating triggers; blocks writes for a moment' }]) +
           `\n\n-- then batches: INSERT INTO the new table (explicit columns) SELECT ... FROM ONLY the source over a range of heap\n` +
           `-- blocks, each batch one transaction with its checkpoint in partwise.copy_checkpoint.`;
       }

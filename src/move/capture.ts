@@ -30,8 +30,17 @@ function dollarQuote(body: string): string {
   return `${tag}${body}${tag}`;
 }
 
-/** The statements that install capture for one direction. Pure; idempotent; runnable inside the swap transaction. */
+/**
+ * The statements that install capture for one direction, for one transaction: the lock on the written table first,
+ * then the objects, then the triggers. Pure; idempotent; runnable inside the swap transaction.
+ */
 export function captureInstallStatements(snap: Snapshot, cfg: Config, direction: Direction): string[] {
+  const [lock, ...triggers] = captureTriggerStatements(cfg, direction);
+  return [lock!, ...captureObjectStatements(snap, cfg, direction), ...triggers];
+}
+
+/** The log table and the trigger function: nothing that locks the written table. Pure; idempotent. */
+export function captureObjectStatements(snap: Snapshot, cfg: Config, direction: Direction): string[] {
   const n = captureNames(cfg, direction);
   const keyCols = requireKeyColumns(originalTable(snap, direction));
   const kDefs = keyCols.map((c, i) => `k${i + 1} ${c.type}`).join(', ');
@@ -63,6 +72,19 @@ END
     `COMMENT ON TABLE ${n.logQ} IS ${lit(`partwise change capture (${direction}): keys of rows written to ${cfg.schema}.${cfg.table}, replayed into ${direction === 'forward' ? cfg.newTable : cfg.oldTable}`)}`,
     `CREATE OR REPLACE FUNCTION ${n.fnQ}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS ${dollarQuote(body)}`,
     `REVOKE ALL ON FUNCTION ${n.fnQ}() FROM PUBLIC`,
+  ];
+}
+
+/**
+ * The triggers, for a transaction of their own after captureObjectStatements: short, since it holds the lock that
+ * stops the application's writes. The lock comes first, before anything gives the transaction its xid: the copy
+ * relies on it (src/move/copy.ts, "Speed"): a transaction that got its xid after the install's cannot have written
+ * the table before the triggers existed.
+ */
+export function captureTriggerStatements(cfg: Config, direction: Direction): string[] {
+  const n = captureNames(cfg, direction);
+  return [
+    `LOCK TABLE ${n.on} IN SHARE ROW EXCLUSIVE MODE`,
     `DROP TRIGGER IF EXISTS ${ident(n.rowTrigger)} ON ${n.on}`,
     `CREATE TRIGGER ${ident(n.rowTrigger)} AFTER INSERT OR UPDATE OR DELETE ON ${n.on} FOR EACH ROW EXECUTE FUNCTION ${n.fnQ}()`,
     `DROP TRIGGER IF EXISTS ${ident(n.truncateTrigger)} ON ${n.on}`,

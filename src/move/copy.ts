@@ -14,19 +14,23 @@
  *   after the batch committed; it deletes the key from the target and re-inserts the source's current row: the
  *   stale version is replaced. ON CONFLICT DO NOTHING in the batch is safe for this reason only: whatever the batch
  *   skips or writes stale is repaired by a replay that is guaranteed to run after it.
- * - Speed (the same rows, the same result): ON CONFLICT costs a speculative insertion per row and per unique index.
- *   A key can already be in the target only if some write after capture put it there (replay) or moved the row
- *   (its new version has a new xmin). So each batch runs as two statements in one transaction: rows whose xmin is
- *   older than the capture horizon are inserted without ON CONFLICT; the others with ON CONFLICT DO NOTHING. The
- *   horizon is the xid of the transaction that installed capture, read back from its row trigger's catalog row
- *   (pg_trigger.xmin): a transaction that got its xid later and wrote the source either held its lock before the
- *   install (then the install waited for it: its rows go the ON CONFLICT way, harmlessly) or wrote after the
- *   install committed, through the trigger. Being the install's own xid, it stays right on resume and after any
- *   reinstall, and no journal has to keep it. The split only chooses how a row is inserted, never whether: no row
- *   is skipped because of its xmin (a frozen tuple keeps its raw xmin, which can look recent after wraparound; it
- *   then merely takes the ON CONFLICT path). If the fast statement still meets a conflict (a transaction that had
- *   its xid before the install and wrote the source after it), it is rolled back to a savepoint and the whole
- *   batch is inserted with ON CONFLICT DO NOTHING, exactly as without the split.
+ * - Speed (the same rows, the same result): ON CONFLICT costs a speculative insertion per row and per unique index
+ *   (a third more instructions per row than a plain insert, callgrind on the demo). A key can already be in the target
+ *   only if some write after capture put it there (replay) or moved the row (its new version has a new xmin). So rows
+ *   whose xmin is older than the capture horizon are inserted without ON CONFLICT. The horizon is the xid of the
+ *   transaction that created the capture's triggers, read back from its row trigger's catalog row (pg_trigger.xmin);
+ *   that transaction takes the table lock before anything gives it an xid (captureTriggerStatements), so a
+ *   transaction with a later xid cannot have written the source before the triggers existed: every row whose xmin is
+ *   newer than the horizon was written through the trigger and its key is in the log. Being the install's own xid,
+ *   the horizon stays right on resume and after any reinstall, and no journal has to keep it.
+ *   Rows newer than the horizon are then either left to replay, which copies them from the log in any case (one scan
+ *   of the range, no row copied twice), or inserted by a second statement with ON CONFLICT DO NOTHING. The first is
+ *   taken only while age() is exact for every xid the cluster ever assigned: the 64-bit xid counter is still below
+ *   2^32, so no raw xmin can alias a recent one. (A frozen tuple keeps its raw xmin; after the counter passes 2^32 an
+ *   ancient one could look newer than the horizon, and a row that no log entry covers must never be skipped.) An age
+ *   below zero is an xmin more than 2^31 xids back: old. If the fast statement still meets a conflict (a transaction
+ *   that had its xid before the install and wrote the source after it), it is rolled back to a savepoint and the whole
+ *   batch is inserted with ON CONFLICT DO NOTHING, exactly as without the fast path.
  *   - insert after S: not in the batch; logged; replay inserts it.
  *   - update after S: the batch may copy the old version; replay deletes it and inserts the new one.
  *   - key-changing update (row moves to another program): replay deletes by the original primary key alone, so the
@@ -72,14 +76,23 @@ export interface CopyTarget {
   columns: Column[];
   keyType: string;
   /**
-   * true: rows older than the capture's install are inserted without ON CONFLICT (see "Speed" above). false or
-   * unset: every row goes through ON CONFLICT DO NOTHING.
+   * true: rows older than the capture's install are inserted without ON CONFLICT, newer ones are left to replay or
+   * inserted with it (see "Speed" above). false or unset: every row goes through ON CONFLICT DO NOTHING.
    */
   fastPath?: boolean;
+  /** never leave the newer rows to replay: always the two statements (for tests of that path) */
+  alwaysSplit?: boolean;
 }
 
-/** How a batch inserted its rows (see "Speed" above). */
-export type BatchPath = 'on-conflict' | 'split' | 'fallback';
+/**
+ * How a batch inserted its rows (see "Speed" above): `old-only`: the rows older than the install, the newer ones left
+ * to replay; `split`: the older ones, then the newer ones with ON CONFLICT; `fallback`: the fast statement met a
+ * conflict, all with ON CONFLICT; `on-conflict`: no fast path.
+ */
+export type BatchPath = 'on-conflict' | 'old-only' | 'split' | 'fallback';
+
+/** age() is exact for every xid while the 64-bit counter is below 2^32 (margin: xids assigned during the batch). */
+const EXACT_AGE_BELOW = 2n ** 32n - 2n ** 20n;
 
 const UNIQUE_VIOLATION = '23505';
 const INT32_MAX = 2_147_483_647;
@@ -123,9 +136,26 @@ export async function startScope(client: pg.ClientBase, t: CopyTarget, scope: Sc
   return cp((await client.query(`SELECT * FROM partwise.copy_checkpoint WHERE migration_id = $1 AND scope = $2`, [t.migrationId, scope.id])).rows[0]);
 }
 
+/**
+ * How a batch counts what it copied per program, for the progress bars. RETURNING costs the copy about 6 % of its
+ * instructions (every row projected and stored once more just to be counted: callgrind, 100,000 demo rows), so it is
+ * the last resort:
+ * - `scope`: the scope feeds one program (one key, or the keys without a lookup row): the statements' row counts;
+ * - `partition`: each partition holds one program's rows: the inserts this transaction made into each partition, from
+ *   its own statistics (pg_stat_get_xact_tuples_inserted, read before and after inside the batch);
+ * - `returning`: otherwise (a partition shared by programs): per key, from RETURNING.
+ */
+export type ProgressCount =
+  | { by: 'scope'; program: string }
+  | { by: 'partition'; programOf: ReadonlyMap<number, string> }
+  | { by: 'returning' };
+
 export interface BatchResult {
-  /** rows inserted per program key text */
-  copiedByKey: Map<string, number>;
+  /**
+   * rows inserted per program: the `program` of a `scope` count, the values of a `partition` count's map, or key
+   * texts with `returning`
+   */
+  copiedByProgram: Map<string, number>;
   copied: number;
   checkpoint: Checkpoint;
   /** the source's file changed (rewrite, truncate): the scope restarted at block 0 */
@@ -142,14 +172,30 @@ export interface BatchResult {
  */
 export const SMOOTH_FLUSH_AFTER = '256kB';
 
+export interface BatchOptions {
+  smoothWrites?: boolean;
+  /** default `returning` */
+  count?: ProgressCount;
+}
+
+/** Rows this transaction (subtransactions included) has inserted into each partition so far. */
+async function insertedByPartition(client: pg.ClientBase, oids: number[]): Promise<Map<number, number>> {
+  const r = await client.query<{ oid: string; n: string }>(
+    `SELECT p.oid::int8 AS oid, pg_catalog.pg_stat_get_xact_tuples_inserted(p.oid) AS n FROM unnest($1::oid[]) AS p(oid)`,
+    [oids],
+  );
+  return new Map(r.rows.map((x) => [Number(x.oid), Number(x.n)]));
+}
+
 /**
  * One batch: up to `blocks` heap blocks of the scope, in one transaction with its checkpoint. `excludeKeys`:
  * for 'all', programs already finished on their own; for 'rest', every program with a lookup row.
  */
 export async function copyBatch(
-  client: pg.ClientBase, t: CopyTarget, scope: Scope, blocks: number, excludeKeys: string[], opts: { smoothWrites?: boolean } = {},
+  client: pg.ClientBase, t: CopyTarget, scope: Scope, blocks: number, excludeKeys: string[], opts: BatchOptions = {},
 ): Promise<BatchResult> {
   const { cfg } = t;
+  const count: ProgressCount = opts.count ?? { by: 'returning' };
   await client.query('BEGIN');
   try {
     if (opts.smoothWrites) await client.query(`SELECT set_config('backend_flush_after', $1, true)`, [SMOOTH_FLUSH_AFTER]);
@@ -164,53 +210,80 @@ export async function copyBatch(
         [t.migrationId, scope.id, f.filenode, f.blocks],
       );
       await client.query('COMMIT');
-      return { copiedByKey: new Map(), copied: 0, checkpoint: { ...c, filenode: f.filenode, endBlock: f.blocks, nextBlock: 0, done: false }, restarted: true, path: null };
+      return { copiedByProgram: new Map(), copied: 0, checkpoint: { ...c, filenode: f.filenode, endBlock: f.blocks, nextBlock: 0, done: false }, restarted: true, path: null };
     }
     const from = c.nextBlock;
     const to = Math.min(c.endBlock, from + Math.max(1, Math.floor(blocks)));
-    const copiedByKey = new Map<string, number>();
+    const copiedByProgram = new Map<string, number>();
     let copied = 0;
     let path: BatchPath | null = null;
     if (to > from) {
       const cols = t.columns.map((x) => ident(x.name)).join(', ');
       const k = `s.${ident(cfg.key)}`;
       const filter = scope.kind === 'key' ? `${k} = $3::${t.keyType}` : `${k} IS NOT NULL AND NOT (${k} = ANY($3::text[]::${t.keyType}[]))`;
-      const insert = (xmin: string, onConflict: boolean) =>
-        `WITH ins AS (INSERT INTO ${qname(cfg.schema, cfg.newTable)} (${cols}) OVERRIDING SYSTEM VALUE ` +
-        `SELECT ${t.columns.map((x) => `s.${ident(x.name)}`).join(', ')} FROM ONLY ${qname(cfg.schema, cfg.table)} s ` +
-        `WHERE s.ctid >= $1::tid AND s.ctid < $2::tid AND ${filter}${xmin}${onConflict ? ' ON CONFLICT DO NOTHING' : ''} RETURNING ${ident(cfg.key)}) ` +
-        // grouped by the key itself, cast to text once per group, not once per row
-        `SELECT g.k::text AS k, g.n FROM (SELECT ${ident(cfg.key)} AS k, count(*)::int8 AS n FROM ins GROUP BY 1) g`;
+      const insert = (xmin: string, onConflict: boolean) => {
+        const plain =
+          `INSERT INTO ${qname(cfg.schema, cfg.newTable)} (${cols}) OVERRIDING SYSTEM VALUE ` +
+          `SELECT ${t.columns.map((x) => `s.${ident(x.name)}`).join(', ')} FROM ONLY ${qname(cfg.schema, cfg.table)} s ` +
+          `WHERE s.ctid >= $1::tid AND s.ctid < $2::tid AND ${filter}${xmin}${onConflict ? ' ON CONFLICT DO NOTHING' : ''}`;
+        return count.by !== 'returning'
+          ? plain
+          : // grouped by the key itself, cast to text once per group, not once per row
+            `WITH ins AS (${plain} RETURNING ${ident(cfg.key)}) SELECT g.k::text AS k, g.n FROM (SELECT ${ident(cfg.key)} AS k, count(*)::int8 AS n FROM ins GROUP BY 1) g`;
+      };
       const params: unknown[] = [`(${from},0)`, `(${to},0)`, scope.kind === 'key' ? scope.key : excludeKeys];
+      const oids = count.by === 'partition' ? [...count.programOf.keys()] : [];
+      let before = count.by === 'partition' ? await insertedByPartition(client, oids) : null;
       const counted: Array<{ k: string; n: string }> = [];
-      const span = t.fastPath ? await captureAge(client, cfg) : null;
-      if (span === null) {
+      let inserted = 0;
+      const run = async (sql: string, p: unknown[]) => {
+        const r = await client.query<{ k: string; n: string }>(sql, p);
+        if (count.by === 'returning') counted.push(...r.rows);
+        else inserted += r.rowCount ?? 0;
+      };
+      const horizon = t.fastPath ? await captureHorizon(client, cfg) : null;
+      if (horizon === null) {
         path = 'on-conflict';
-        counted.push(...(await client.query<{ k: string; n: string }>(insert('', true), params)).rows);
+        await run(insert('', true), params);
       } else {
-        // age() counts back from one reference xid for the whole transaction: age(xmin) > span means xmin precedes the install
-        path = 'split';
+        // age() counts back from one reference xid for the whole transaction: age(xmin) > span means xmin precedes
+        // the install; below zero, more than 2^31 xids back
+        path = horizon.exact && !t.alwaysSplit ? 'old-only' : 'split';
+        const p = [...params, horizon.span];
         await client.query('SAVEPOINT partwise_fast_copy');
         try {
-          counted.push(...(await client.query<{ k: string; n: string }>(insert(' AND age(s.xmin) > $4', false), [...params, span])).rows);
-          counted.push(...(await client.query<{ k: string; n: string }>(insert(' AND age(s.xmin) <= $4', true), [...params, span])).rows);
+          await run(insert(' AND (age(s.xmin) > $4 OR age(s.xmin) < 0)', false), p);
+          if (path === 'split') await run(insert(' AND age(s.xmin) BETWEEN 0 AND $4', true), p);
         } catch (e) {
           if ((e as { code?: string }).code !== UNIQUE_VIOLATION) throw e;
           path = 'fallback';
           await client.query('ROLLBACK TO SAVEPOINT partwise_fast_copy');
           counted.length = 0;
-          counted.push(...(await client.query<{ k: string; n: string }>(insert('', true), params)).rows);
+          inserted = 0;
+          // the statistics keep counting the rolled-back inserts: count from here
+          if (count.by === 'partition') before = await insertedByPartition(client, oids);
+          await run(insert('', true), params);
         }
       }
-      for (const x of counted) {
-        copiedByKey.set(x.k, (copiedByKey.get(x.k) ?? 0) + Number(x.n));
-        copied += Number(x.n);
+      const add = (program: string, n: number) => {
+        if (n > 0) copiedByProgram.set(program, (copiedByProgram.get(program) ?? 0) + n);
+      };
+      if (count.by === 'returning') {
+        for (const x of counted) add(x.k, Number(x.n));
+        copied = counted.reduce((n, x) => n + Number(x.n), 0);
+      } else {
+        copied = inserted;
+        if (count.by === 'scope') add(count.program, inserted);
+        else {
+          const after = await insertedByPartition(client, oids);
+          for (const [oid, n] of after) add(count.programOf.get(oid)!, n - (before!.get(oid) ?? 0));
+        }
       }
-      if (copiedByKey.size) {
+      if (copiedByProgram.size) {
         await client.query(
           `INSERT INTO partwise.copy_progress (migration_id, program, copied) SELECT $1, k, n FROM unnest($2::text[], $3::int8[]) AS u(k, n)
            ON CONFLICT (migration_id, program) DO UPDATE SET copied = copy_progress.copied + EXCLUDED.copied`,
-          [t.migrationId, [...copiedByKey.keys()], [...copiedByKey.values()]],
+          [t.migrationId, [...copiedByProgram.keys()], [...copiedByProgram.values()]],
         );
       }
     }
@@ -221,7 +294,7 @@ export async function copyBatch(
     );
     await client.query('COMMIT');
     c = { ...c, nextBlock: to, copied: c.copied + copied, done };
-    return { copiedByKey, copied, checkpoint: c, restarted: false, path };
+    return { copiedByProgram, copied, checkpoint: c, restarted: false, path };
   } catch (e) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw e;
@@ -229,16 +302,18 @@ export async function copyBatch(
 }
 
 /**
- * The age of the forward capture's install, in this transaction: age() of the xid that created the row trigger
+ * The age of the forward capture's install in this transaction: age() of the xid that created the row trigger
  * (pg_trigger.xmin). age() counts from one reference xid for the whole transaction, so the batch's age(s.xmin)
- * compares with it exactly. null when capture is not installed or the install is too old for age()'s int4 (its
- * catalog row frozen): every row then takes the ON CONFLICT path.
+ * compares with it exactly. `exact`: the xid counter is below 2^32 (see "Speed"). null when capture is not installed
+ * or the install is too old for age()'s int4 (its catalog row frozen): every row then takes the ON CONFLICT path.
  */
-async function captureAge(client: pg.ClientBase, cfg: Config): Promise<number | null> {
-  const r = await client.query<{ span: number }>(
-    `SELECT age(t.xmin) AS span FROM pg_catalog.pg_trigger t WHERE t.tgrelid = to_regclass($1) AND t.tgname = $2`,
+async function captureHorizon(client: pg.ClientBase, cfg: Config): Promise<{ span: number; exact: boolean } | null> {
+  const r = await client.query<{ span: number; next: string }>(
+    `SELECT age(t.xmin) AS span, pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text AS next
+       FROM pg_catalog.pg_trigger t WHERE t.tgrelid = to_regclass($1) AND t.tgname = $2`,
     [qname(cfg.schema, cfg.table), captureNames(cfg, 'forward').rowTrigger],
   );
-  const span = r.rows[0]?.span;
-  return typeof span === 'number' && span >= 0 && span < INT32_MAX ? span : null;
+  const row = r.rows[0];
+  if (!row || typeof row.span !== 'number' || row.span < 0 || row.span >= INT32_MAX) return null;
+  return { span: row.span, exact: BigInt(row.next) < EXACT_AGE_BELOW };
 }

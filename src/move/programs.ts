@@ -3,6 +3,7 @@ import type { Snapshot } from '../catalog/types.js';
 import type { Config } from '../config/config.js';
 import { ident, qname } from '../db/quote.js';
 import type { ProgramState } from '../events.js';
+import { expectedListBound } from '../plan/listBound.js';
 
 /** The programs a copy reports on: one per lookup row (creation order), then the keys without a lookup row. */
 export interface ProgramEntry {
@@ -16,6 +17,42 @@ export interface ProgramEntry {
 }
 
 export const REST_PROGRAM = '(no lookup row)';
+
+/**
+ * The copy records rows counted for the keys without a lookup row as a whole under REST_PROGRAM (see
+ * ProgressCount in copy.ts), unless some key is that very text: then it counts per key only.
+ */
+export function restMarkerFree(keys: Iterable<string>): boolean {
+  for (const k of keys) if (k === REST_PROGRAM) return false;
+  return true;
+}
+
+/** An entry's copied rows from copy_progress (per key, and for the rest also under REST_PROGRAM). */
+export function copiedOf(entry: Pick<ProgramEntry, 'program' | 'keys'>, copiedByProgram: ReadonlyMap<string, number>, markerFree: boolean): number {
+  const perKey = entry.keys.reduce((n, k) => n + (copiedByProgram.get(k) ?? 0), 0);
+  return perKey + (markerFree && entry.program === REST_PROGRAM ? copiedByProgram.get(REST_PROGRAM) ?? 0 : 0);
+}
+
+/**
+ * The program each partition of the new table holds, when each holds one program's rows: every lookup key has its
+ * own one-value partition (found by bound, postgres-facts 21), so the others (default, strays) hold keys without a
+ * lookup row only. null otherwise (a lookup key without its partition sends its rows to the default, which then
+ * mixes programs), or when REST_PROGRAM is itself a key: the copy then counts per key with RETURNING.
+ */
+export function partitionPrograms(snap: Snapshot, keyType: string, keys: Iterable<string>): Map<number, string> | null {
+  const parts = snap.target?.partitions ?? [];
+  // a sub-partitioned or foreign partition keeps no insert counts of its own for the rows it receives
+  if (!parts.length || parts.some((p) => p.relkind !== 'r') || !restMarkerFree(keys) || !restMarkerFree(snap.lookupRows.map((r) => r.key))) return null;
+  const byOid = new Map<number, string>();
+  for (const r of snap.lookupRows) {
+    const bound = expectedListBound(keyType, r.key);
+    const part = parts.find((p) => p.bound === bound);
+    if (!part || byOid.has(part.oid)) return null;
+    byOid.set(part.oid, r.key);
+  }
+  for (const p of parts) if (!byOid.has(p.oid)) byOid.set(p.oid, REST_PROGRAM);
+  return byOid;
+}
 
 /** Rows per key: one GROUP BY at start (no statement timeout: it reads the whole table once). */
 export async function countByKey(client: pg.ClientBase, cfg: Config): Promise<Map<string, number>> {
@@ -36,16 +73,18 @@ export async function countByKey(client: pg.ClientBase, cfg: Config): Promise<Ma
   }
 }
 
-export function programList(snap: Snapshot, cfg: Config, totals: Map<string, number>, copiedByKey: Map<string, number>): ProgramEntry[] {
+/** `copiedByProgram`: copy_progress, per key and for the rest as a whole under REST_PROGRAM (see copiedOf). */
+export function programList(snap: Snapshot, cfg: Config, totals: Map<string, number>, copiedByProgram: Map<string, number>): ProgramEntry[] {
+  const markerFree = restMarkerFree(totals.keys()) && restMarkerFree(snap.lookupRows.map((r) => r.key));
   const list: ProgramEntry[] = snap.lookupRows.map((r) => ({
-    program: r.key, label: r.label, keys: [r.key], total: totals.get(r.key) ?? 0, copied: copiedByKey.get(r.key) ?? 0, state: 'waiting',
+    program: r.key, label: r.label, keys: [r.key], total: totals.get(r.key) ?? 0, copied: copiedByProgram.get(r.key) ?? 0, state: 'waiting',
   }));
   const known = new Set(snap.lookupRows.map((r) => r.key));
   const restKeys = [...totals.keys()].filter((k) => !known.has(k)).sort();
   if (restKeys.length) {
     list.push({
       program: REST_PROGRAM, label: `keys without a ${cfg.lookup} row (default partition)`, keys: restKeys,
-      total: restKeys.reduce((n, k) => n + (totals.get(k) ?? 0), 0), copied: restKeys.reduce((n, k) => n + (copiedByKey.get(k) ?? 0), 0), state: 'waiting',
+      total: restKeys.reduce((n, k) => n + (totals.get(k) ?? 0), 0), copied: copiedOf({ program: REST_PROGRAM, keys: restKeys }, copiedByProgram, markerFree), state: 'waiting',
     });
   }
   return list;

@@ -12,13 +12,13 @@ import { EXIT, type ProgramState } from '../events.js';
 import { personError } from '../exec/errors.js';
 import { runStep, StepFailed } from '../exec/runStep.js';
 import { Journal } from '../journal/journal.js';
-import { captureBacklog, captureInstalled, captureInstallStatements, drainLog, resetCopyCheckpoints } from '../move/capture.js';
+import { captureBacklog, captureInstalled, captureObjectStatements, captureTriggerStatements, drainLog, resetCopyCheckpoints } from '../move/capture.js';
 import { captureKeyColumns, copiedColumns } from '../move/captureNames.js';
 import { compareData } from '../move/checksum.js';
 import { readControls, setControls, type Controls } from '../move/control.js';
-import { copyBatch, keyScope, readCheckpoints, startScope, type CopyTarget, type Scope } from '../move/copy.js';
+import { copyBatch, keyScope, readCheckpoints, startScope, type CopyTarget, type ProgressCount, type Scope } from '../move/copy.js';
 import { addColumnStatement, backfillColumns, columnsFingerprint, detectDrift } from '../move/drift.js';
-import { countByKey, findProgram, programList, REST_PROGRAM, type ProgramEntry } from '../move/programs.js';
+import { countByKey, findProgram, partitionPrograms, programList, REST_PROGRAM, restMarkerFree, type ProgramEntry } from '../move/programs.js';
 import { blocksForRows, eta, RateMeter, sleep } from '../move/progress.js';
 import { intFlag, type Flags } from '../cli/args.js';
 import type { StepContext, StepResult } from './context.js';
@@ -123,16 +123,26 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
       await client.query(`TRUNCATE ${qname(cfg.schema, cfg.newTable)}`);
       await resetCopyCheckpoints(client, cfg);
     }
-    const step = {
-      id: 'capture-install', phase: 'migrate' as const, title: `Install change capture on ${cfg.schema}.${cfg.table}`,
-      statements: captureInstallStatements(snap, cfg, 'forward'),
-      locks: [{ mode: 'SHARE ROW EXCLUSIVE' as const, on: qname(cfg.schema, cfg.table), why: 'creating triggers; blocks writes for a moment' }],
-      transactional: true, reverse: [], done: false, notes: [],
-    };
-    emit({ type: 'step.start', step: step.id, title: step.title, statements: step.statements, locks: step.locks });
-    const t0 = Date.now();
-    await runStep(client, step, ctx.retry, emit);
-    emit({ type: 'step.done', step: step.id, title: step.title, ms: Date.now() - t0 });
+    // two transactions: the log table and function first, then the triggers alone, so that the lock that stops the
+    // application's writes is held only for the triggers' creation
+    const steps = [
+      {
+        id: 'capture-prepare', phase: 'migrate' as const, title: `Create the change log and its function for ${cfg.schema}.${cfg.table}`,
+        statements: captureObjectStatements(snap, cfg, 'forward'), locks: [], transactional: true, reverse: [], done: false, notes: [],
+      },
+      {
+        id: 'capture-install', phase: 'migrate' as const, title: `Install change capture on ${cfg.schema}.${cfg.table}`,
+        statements: captureTriggerStatements(cfg, 'forward'),
+        locks: [{ mode: 'SHARE ROW EXCLUSIVE' as const, on: qname(cfg.schema, cfg.table), why: 'creating triggers; blocks writes for a moment' }],
+        transactional: true, reverse: [], done: false, notes: [],
+      },
+    ];
+    for (const step of steps) {
+      emit({ type: 'step.start', step: step.id, title: step.title, statements: step.statements, locks: step.locks });
+      const t0 = Date.now();
+      await runStep(client, step, ctx.retry, emit);
+      emit({ type: 'step.done', step: step.id, title: step.title, ms: Date.now() - t0 });
+    }
   }
 
   // 2. totals per program: one GROUP BY
@@ -144,8 +154,18 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
   const byKey = new Map<string, ProgramEntry>();
   for (const p of programs) for (const k of p.keys) byKey.set(k, p);
   const lookupKeys = snap.lookupRows.map((r) => r.key);
+  const markerFree = restMarkerFree(totals.keys()) && restMarkerFree(lookupKeys);
+  const rest = programs.find((p) => p.program === REST_PROGRAM);
+  if (rest && markerFree) byKey.set(REST_PROGRAM, rest);
 
   const keyCol = snap.source!.columns.find((c) => c.name === cfg.key)!;
+  // how batches count per program (see ProgressCount in src/move/copy.ts): RETURNING only when nothing cheaper tells
+  const tracked = (await client.query<{ on: boolean }>(`SELECT current_setting('track_counts')::bool AS on`)).rows[0]!.on;
+  const byPartition = tracked ? partitionPrograms(snap, keyCol.type, totals.keys()) : null;
+  const countFor = (scope: Scope): ProgressCount =>
+    scope.kind === 'key' ? { by: 'scope', program: scope.key }
+    : scope.kind === 'rest' ? (markerFree ? { by: 'scope', program: REST_PROGRAM } : { by: 'returning' })
+    : byPartition ? { by: 'partition', programOf: byPartition } : { by: 'returning' };
   // rows older than the capture's install are inserted without ON CONFLICT (see "Speed" in src/move/copy.ts)
   const target: CopyTarget = { cfg, migrationId, columns: copiedColumns(snap, 'forward'), keyType: keyCol.type, fastPath: true };
   const meter = new RateMeter();
@@ -230,17 +250,17 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
       const rows = Math.max(1, Math.min(controls.batchSize, controls.maxRate ? Math.ceil(controls.maxRate / 5) : Infinity));
       const t0 = Date.now();
       // a rate limit asks to spare the application: the batch's writes also reach the disk as they go (see copyBatch)
-      const r = await copyBatch(client, target, scope, blocksForRows(rows, scopeRows(), cp.endBlock), exclude, { smoothWrites: controls.maxRate !== null });
+      const r = await copyBatch(client, target, scope, blocksForRows(rows, scopeRows(), cp.endBlock), exclude, { smoothWrites: controls.maxRate !== null, count: countFor(scope) });
       cp = r.checkpoint;
       if (r.restarted) emit({ type: 'warn', message: `${cfg.table} was rewritten (truncate, VACUUM FULL, CLUSTER or a rewriting ALTER TABLE): the copy of ${scope.id} starts over` });
-      for (const [k, n] of r.copiedByKey) {
+      for (const [k, n] of r.copiedByProgram) {
         const p = byKey.get(k);
         if (p) p.copied += n;
       }
       copiedThisRun += r.copied;
       meter.add(r.copied, Date.now());
       await drain(10);
-      const touched = new Set([...r.copiedByKey.keys()].map((k) => byKey.get(k)).filter((p): p is ProgramEntry => p !== undefined));
+      const touched = new Set([...r.copiedByProgram.keys()].map((k) => byKey.get(k)).filter((p): p is ProgramEntry => p !== undefined));
       for (const p of active.filter((x) => touched.has(x) || active.length === 1)) report(p);
       await overall();
       const minMs = controls.maxRate ? (r.copied / controls.maxRate) * 1000 : 0;

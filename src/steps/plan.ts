@@ -5,7 +5,7 @@ import type { Plan, Step } from '../plan/types.js';
 import type { StepContext, StepResult } from './context.js';
 import type { Snapshot } from '../catalog/types.js';
 import type { Config } from '../config/config.js';
-import { captureInstallStatements } from '../move/capture.js';
+import { captureObjectStatements, captureTriggerStatements } from '../move/capture.js';
 import { planSwap } from '../plan/planSwap.js';
 
 /** A step as reviewable SQL: a comment heading with its locks, then its statements. */
@@ -34,10 +34,14 @@ function phaseSection(title: string, lines: string[], statements: string[], tran
 export function laterPhases(snap: Snapshot, cfg: Config): string[] {
   const sections: string[] = [];
   try {
-    sections.push(phaseSection('migrate: change capture, installed before the first row is copied', [
-      'step: migrate (then batches of INSERT ... SELECT by heap block range, each committed with its checkpoint,',
-      'and replays of the change log between batches; see README "Why the copy is correct")',
-    ], captureInstallStatements(snap, cfg, 'forward'), true));
+    sections.push(phaseSection('migrate: change capture, part 1: the change log and its function (no lock on the table)', [
+      'step: migrate',
+    ], captureObjectStatements(snap, cfg, 'forward'), true));
+    sections.push(phaseSection('migrate: change capture, part 2: the triggers, installed before the first row is copied', [
+      'the lock comes first, before the transaction has an xid (src/move/copy.ts, "Speed"); then batches of INSERT ... SELECT',
+      'by heap block range, each committed with its checkpoint, and replays of the change log between batches',
+      '(see README "Why the copy is correct")',
+    ], captureTriggerStatements(cfg, 'forward'), true));
   } catch (e) {
     sections.push(`-- migrate: ${(e as Error).message}`);
   }
