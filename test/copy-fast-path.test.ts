@@ -97,6 +97,37 @@ describe('the copy inserts old rows without ON CONFLICT and falls back when it m
     await expectEqual(f, snap);
   });
 
+  it('a rewriting ALTER TABLE after the install (new xmin everywhere, nothing logged) turns the skip off: every row is copied', async () => {
+    f = await moveFixture('fast_rewrite', { rows: 3000, programs: 3 });
+    const snap = await takeSnapshot(f.client, f.cfg);
+    await install(f, snap);
+    await f.client.query(`ALTER TABLE public.petri_observations ALTER COLUMN "daysInThisProgramPhase" TYPE bigint`);
+    const logged = Number((await f.client.query(`SELECT count(*) AS n FROM partwise."capture_log_forward_public_petri_observations"`)).rows[0].n);
+    expect(logged).toBe(0);
+    const paths = await copyAll(f, snap, true);
+    expect(paths.every((p) => p === 'split')).toBe(true);
+    await expectEqual(f, snap);
+  });
+
+  it('writers with session_replication_role = replica are logged (ENABLE ALWAYS); a disabled trigger turns the skip off', async () => {
+    f = await moveFixture('fast_replica', { rows: 2000, programs: 3 });
+    const snap = await takeSnapshot(f.client, f.cfg);
+    await install(f, snap);
+    const replica = await connect(f.db.config);
+    try {
+      await replica.query(`SET session_replication_role = replica`);
+      await replica.query(`UPDATE public.petri_observations SET tags = ARRAY['replica'] WHERE observation_id IN (SELECT observation_id FROM public.petri_observations ORDER BY observation_id LIMIT 40)`);
+    } finally {
+      await replica.end();
+    }
+    const logged = Number((await f.client.query(`SELECT count(*) AS n FROM partwise."capture_log_forward_public_petri_observations"`)).rows[0].n);
+    expect(logged).toBe(40);
+    await f.client.query(`ALTER TABLE public.petri_observations DISABLE TRIGGER "partwise_capture_forward"`);
+    const paths = await copyAll(f, snap, true);
+    expect(paths.every((p) => p === 'split')).toBe(true);
+    await expectEqual(f, snap);
+  });
+
   it('the install locks the table before anything gives its transaction an xid', async () => {
     f = await moveFixture('fast_lock_first', { rows: 500, programs: 2 });
     const snap = await takeSnapshot(f.client, f.cfg);

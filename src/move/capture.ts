@@ -79,7 +79,8 @@ END
  * The triggers, for a transaction of their own after captureObjectStatements: short, since it holds the lock that
  * stops the application's writes. The lock comes first, before anything gives the transaction its xid: the copy
  * relies on it (src/move/copy.ts, "Speed"): a transaction that got its xid after the install's cannot have written
- * the table before the triggers existed.
+ * the table before the triggers existed. (Run inside a transaction that already has an xid, as rollback does after
+ * the swap, the install still captures every later write; only the copy's horizon would be off, and no copy follows.)
  */
 export function captureTriggerStatements(cfg: Config, direction: Direction): string[] {
   const n = captureNames(cfg, direction);
@@ -89,6 +90,10 @@ export function captureTriggerStatements(cfg: Config, direction: Direction): str
     `CREATE TRIGGER ${ident(n.rowTrigger)} AFTER INSERT OR UPDATE OR DELETE ON ${n.on} FOR EACH ROW EXECUTE FUNCTION ${n.fnQ}()`,
     `DROP TRIGGER IF EXISTS ${ident(n.truncateTrigger)} ON ${n.on}`,
     `CREATE TRIGGER ${ident(n.truncateTrigger)} AFTER TRUNCATE ON ${n.on} FOR EACH STATEMENT EXECUTE FUNCTION ${n.fnQ}()`,
+    // also for sessions with session_replication_role = replica (logical replication's apply, restores): their
+    // writes are the table's writes too
+    `ALTER TABLE ${n.on} ENABLE ALWAYS TRIGGER ${ident(n.rowTrigger)}`,
+    `ALTER TABLE ${n.on} ENABLE ALWAYS TRIGGER ${ident(n.truncateTrigger)}`,
   ];
 }
 

@@ -22,13 +22,15 @@
  *   that transaction takes the table lock before anything gives it an xid (captureTriggerStatements), so a
  *   transaction with a later xid cannot have written the source before the triggers existed: every row whose xmin is
  *   newer than the horizon was written through the trigger and its key is in the log. Being the install's own xid,
- *   the horizon stays right on resume and after any reinstall, and no journal has to keep it.
+ *   the horizon stays right on resume and after a reinstall by migrate, and no journal has to keep it.
  *   Rows newer than the horizon are then either left to replay, which copies them from the log in any case (one scan
  *   of the range, no row copied twice), or inserted by a second statement with ON CONFLICT DO NOTHING. The first is
  *   taken only while age() is exact for every xid the cluster ever assigned: the 64-bit xid counter is still below
- *   2^32, so no raw xmin can alias a recent one. (A frozen tuple keeps its raw xmin; after the counter passes 2^32 an
- *   ancient one could look newer than the horizon, and a row that no log entry covers must never be skipped.) An age
- *   below zero is an xmin more than 2^31 xids back: old. If the fast statement still meets a conflict (a transaction
+ *   2^32, so no raw xmin can alias a recent one (a frozen tuple keeps its raw xmin; after the counter passes 2^32 an
+ *   ancient one could look newer than the horizon, and a row that no log entry covers must never be skipped), the
+ *   triggers are enabled (installed ENABLE ALWAYS: replica-role sessions are logged too), and the table's catalog row
+ *   is not newer than the trigger's (a rewriting ALTER TABLE gives every row a new xmin and logs nothing). An age
+ *   below zero is an xmin more than 2^31 xids back, or one newer than the batch's own xid: inserted either way. If the fast statement still meets a conflict (a transaction
  *   that had its xid before the install and wrote the source after it), it is rolled back to a savepoint and the whole
  *   batch is inserted with ON CONFLICT DO NOTHING, exactly as without the fast path.
  *   - insert after S: not in the batch; logged; replay inserts it.
@@ -162,6 +164,11 @@ export interface BatchResult {
   restarted: boolean;
   /** null when the batch had no block to copy */
   path: BatchPath | null;
+  /**
+   * a `partition` count did not add up to the rows inserted (a partition attached mid-copy, track_counts turned off,
+   * a speculative insertion that lost a race): copiedByProgram is left empty; count with RETURNING from now on
+   */
+  countMismatch?: boolean;
 }
 
 /**
@@ -217,6 +224,7 @@ export async function copyBatch(
     const copiedByProgram = new Map<string, number>();
     let copied = 0;
     let path: BatchPath | null = null;
+    let countMismatch = false;
     if (to > from) {
       const cols = t.columns.map((x) => ident(x.name)).join(', ');
       const k = `s.${ident(cfg.key)}`;
@@ -276,7 +284,15 @@ export async function copyBatch(
         if (count.by === 'scope') add(count.program, inserted);
         else {
           const after = await insertedByPartition(client, oids);
-          for (const [oid, n] of after) add(count.programOf.get(oid)!, n - (before!.get(oid) ?? 0));
+          let sum = 0;
+          for (const [oid, n] of after) {
+            add(count.programOf.get(oid)!, n - (before!.get(oid) ?? 0));
+            sum += n - (before!.get(oid) ?? 0);
+          }
+          if (sum !== inserted) {
+            countMismatch = true;
+            copiedByProgram.clear();
+          }
         }
       }
       if (copiedByProgram.size) {
@@ -294,7 +310,7 @@ export async function copyBatch(
     );
     await client.query('COMMIT');
     c = { ...c, nextBlock: to, copied: c.copied + copied, done };
-    return { copiedByProgram, copied, checkpoint: c, restarted: false, path };
+    return { copiedByProgram, copied, checkpoint: c, restarted: false, path, countMismatch };
   } catch (e) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw e;
@@ -304,16 +320,22 @@ export async function copyBatch(
 /**
  * The age of the forward capture's install in this transaction: age() of the xid that created the row trigger
  * (pg_trigger.xmin). age() counts from one reference xid for the whole transaction, so the batch's age(s.xmin)
- * compares with it exactly. `exact`: the xid counter is below 2^32 (see "Speed"). null when capture is not installed
+ * compares with it exactly. `exact`: the newer rows may be left to replay (see "Speed"). null when capture is not installed
  * or the install is too old for age()'s int4 (its catalog row frozen): every row then takes the ON CONFLICT path.
  */
 async function captureHorizon(client: pg.ClientBase, cfg: Config): Promise<{ span: number; exact: boolean } | null> {
-  const r = await client.query<{ span: number; next: string }>(
-    `SELECT age(t.xmin) AS span, pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text AS next
-       FROM pg_catalog.pg_trigger t WHERE t.tgrelid = to_regclass($1) AND t.tgname = $2`,
+  // `rewritten`: the table's catalog row is newer than the trigger's: a rewriting ALTER TABLE (or another change of
+  // the table) came after the install. A rewrite gives every row its own xid without a trigger firing, so newer rows
+  // may be missing from the log: they are inserted by the second statement then, never left to replay.
+  // `enabled`: a disabled trigger logs nothing.
+  const r = await client.query<{ span: number; next: string; rewritten: boolean; enabled: boolean }>(
+    `SELECT age(t.xmin) AS span, pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text AS next,
+            age(c.xmin) < age(t.xmin) AS rewritten, t.tgenabled <> 'D' AS enabled
+       FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
+      WHERE t.tgrelid = to_regclass($1) AND t.tgname = $2`,
     [qname(cfg.schema, cfg.table), captureNames(cfg, 'forward').rowTrigger],
   );
   const row = r.rows[0];
   if (!row || typeof row.span !== 'number' || row.span < 0 || row.span >= INT32_MAX) return null;
-  return { span: row.span, exact: BigInt(row.next) < EXACT_AGE_BELOW };
+  return { span: row.span, exact: BigInt(row.next) < EXACT_AGE_BELOW && !row.rewritten && row.enabled };
 }

@@ -5,6 +5,7 @@
  * table), `gradual` (program by program in the lookup table's creation order, each verified before the next; keys
  * without a lookup row last).
  */
+import type pg from 'pg';
 import { takeSnapshot } from '../catalog/snapshot.js';
 import type { Snapshot } from '../catalog/types.js';
 import { ident, qname } from '../db/quote.js';
@@ -39,6 +40,26 @@ class Interrupted extends Error {}
 class DriftStop extends Error {
   constructor(readonly fixes: string[], message: string) {
     super(message);
+  }
+}
+
+/**
+ * Replaces copy_progress for these keys with exact counts (and drops the rest's REST_PROGRAM row when `dropRestMarker`):
+ * the batches count what they inserted, replay counts nothing.
+ */
+async function recordCopied(client: pg.ClientBase, migrationId: number, perKey: Array<[string, number]>, dropRestMarker: boolean): Promise<void> {
+  const keys = perKey.map(([k]) => k);
+  await client.query('BEGIN');
+  try {
+    await client.query(`DELETE FROM partwise.copy_progress WHERE migration_id = $1 AND program = ANY($2::text[])`, [migrationId, dropRestMarker ? [...keys, REST_PROGRAM] : keys]);
+    await client.query(
+      `INSERT INTO partwise.copy_progress (migration_id, program, copied) SELECT $1, k, n FROM unnest($2::text[], $3::int8[]) AS u(k, n)`,
+      [migrationId, keys, perKey.map(([, n]) => n)],
+    );
+    await client.query('COMMIT');
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw e;
   }
 }
 
@@ -161,7 +182,7 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
   const keyCol = snap.source!.columns.find((c) => c.name === cfg.key)!;
   // how batches count per program (see ProgressCount in src/move/copy.ts): RETURNING only when nothing cheaper tells
   const tracked = (await client.query<{ on: boolean }>(`SELECT current_setting('track_counts')::bool AS on`)).rows[0]!.on;
-  const byPartition = tracked ? partitionPrograms(snap, keyCol.type, totals.keys()) : null;
+  let byPartition = tracked ? partitionPrograms(snap, keyCol.type, totals.keys()) : null;
   const countFor = (scope: Scope): ProgressCount =>
     scope.kind === 'key' ? { by: 'scope', program: scope.key }
     : scope.kind === 'rest' ? (markerFree ? { by: 'scope', program: REST_PROGRAM } : { by: 'returning' })
@@ -252,6 +273,10 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
       // a rate limit asks to spare the application: the batch's writes also reach the disk as they go (see copyBatch)
       const r = await copyBatch(client, target, scope, blocksForRows(rows, scopeRows(), cp.endBlock), exclude, { smoothWrites: controls.maxRate !== null, count: countFor(scope) });
       cp = r.checkpoint;
+      if (r.countMismatch && byPartition) {
+        byPartition = null;
+        emit({ type: 'info', message: 'per-program progress: the partitions\' insert counts did not add up to the rows copied (a partition attached meanwhile?); counting per key from now on' });
+      }
       if (r.restarted) emit({ type: 'warn', message: `${cfg.table} was rewritten (truncate, VACUUM FULL, CLUSTER or a rewriting ALTER TABLE): the copy of ${scope.id} starts over` });
       for (const [k, n] of r.copiedByProgram) {
         const p = byKey.get(k);
@@ -293,6 +318,7 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
     );
     const inTarget = new Map(r.rows.map((x) => [x.k, Number(x.n)]));
     for (const p of of) p.copied = p.keys.reduce((n, k) => n + (inTarget.get(k) ?? 0), 0);
+    await recordCopied(client, migrationId, keys.map((k) => [k, inTarget.get(k) ?? 0]), markerFree && of.some((p) => p.program === REST_PROGRAM));
   };
 
   try {
@@ -307,6 +333,9 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
       // every program is copied and replay keeps it in step: no second full scan of the table just to count
       // (verify --data counts every program exactly)
       for (const p of programs) p.copied = Math.max(p.copied, p.total);
+      // rows written after the install reached the new table by replay, which counts nothing: the journal gets the
+      // totals, so that watch and a later run show every program done
+      await recordCopied(client, migrationId, programs.flatMap((p) => p.keys.map((k) => [k, totals.get(k) ?? 0] as [string, number])), markerFree);
       for (const p of programs) report(p, 'done');
     } else {
       const done = await doneScopes();
