@@ -27,6 +27,11 @@ export function restMarkerFree(keys: Iterable<string>): boolean {
   return true;
 }
 
+/** restMarkerFree over the lookup keys and the keys in the table: what migrate, programList and the partition map use. */
+export function restMarkerUsable(snap: Snapshot, keys: Iterable<string>): boolean {
+  return restMarkerFree(keys) && restMarkerFree(snap.lookupRows.map((r) => r.key));
+}
+
 /** An entry's copied rows from copy_progress (per key, and for the rest also under REST_PROGRAM). */
 export function copiedOf(entry: Pick<ProgramEntry, 'program' | 'keys'>, copiedByProgram: ReadonlyMap<string, number>, markerFree: boolean): number {
   const perKey = entry.keys.reduce((n, k) => n + (copiedByProgram.get(k) ?? 0), 0);
@@ -42,7 +47,7 @@ export function copiedOf(entry: Pick<ProgramEntry, 'program' | 'keys'>, copiedBy
 export function partitionPrograms(snap: Snapshot, keyType: string, keys: Iterable<string>): Map<number, string> | null {
   const parts = snap.target?.partitions ?? [];
   // a sub-partitioned or foreign partition keeps no insert counts of its own for the rows it receives
-  if (!parts.length || parts.some((p) => p.relkind !== 'r') || !restMarkerFree(keys) || !restMarkerFree(snap.lookupRows.map((r) => r.key))) return null;
+  if (!parts.length || parts.some((p) => p.relkind !== 'r') || !restMarkerUsable(snap, keys)) return null;
   const byOid = new Map<number, string>();
   for (const r of snap.lookupRows) {
     const bound = expectedListBound(keyType, r.key);
@@ -75,7 +80,7 @@ export async function countByKey(client: pg.ClientBase, cfg: Config): Promise<Ma
 
 /** `copiedByProgram`: copy_progress, per key and for the rest as a whole under REST_PROGRAM (see copiedOf). */
 export function programList(snap: Snapshot, cfg: Config, totals: Map<string, number>, copiedByProgram: Map<string, number>): ProgramEntry[] {
-  const markerFree = restMarkerFree(totals.keys()) && restMarkerFree(snap.lookupRows.map((r) => r.key));
+  const markerFree = restMarkerUsable(snap, totals.keys());
   const list: ProgramEntry[] = snap.lookupRows.map((r) => ({
     program: r.key, label: r.label, keys: [r.key], total: totals.get(r.key) ?? 0, copied: copiedByProgram.get(r.key) ?? 0, state: 'waiting',
   }));

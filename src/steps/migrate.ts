@@ -19,7 +19,7 @@ import { compareData } from '../move/checksum.js';
 import { readControls, setControls, type Controls } from '../move/control.js';
 import { copyBatch, keyScope, readCheckpoints, startScope, type CopyTarget, type ProgressCount, type Scope } from '../move/copy.js';
 import { addColumnStatement, backfillColumns, columnsFingerprint, detectDrift } from '../move/drift.js';
-import { countByKey, findProgram, partitionPrograms, programList, REST_PROGRAM, restMarkerFree, type ProgramEntry } from '../move/programs.js';
+import { countByKey, findProgram, partitionPrograms, programList, REST_PROGRAM, restMarkerUsable, type ProgramEntry } from '../move/programs.js';
 import { blocksForRows, eta, RateMeter, sleep } from '../move/progress.js';
 import { intFlag, type Flags } from '../cli/args.js';
 import type { StepContext, StepResult } from './context.js';
@@ -175,7 +175,7 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
   const byKey = new Map<string, ProgramEntry>();
   for (const p of programs) for (const k of p.keys) byKey.set(k, p);
   const lookupKeys = snap.lookupRows.map((r) => r.key);
-  const markerFree = restMarkerFree(totals.keys()) && restMarkerFree(lookupKeys);
+  const markerFree = restMarkerUsable(snap, totals.keys());
   const rest = programs.find((p) => p.program === REST_PROGRAM);
   if (rest && markerFree) byKey.set(REST_PROGRAM, rest);
 
