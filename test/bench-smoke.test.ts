@@ -10,7 +10,7 @@ import { measureCopyThroughput } from '../src/bench/copyThroughput.js';
 import { emptyFigures, jsonLine, markdown } from '../src/bench/report.js';
 import { measureSeedQuery } from '../src/bench/seedQuery.js';
 import { engineSession, prepareDataset } from '../src/bench/setup.js';
-import { median, percentile } from '../src/bench/stats.js';
+import { median, percentile } from '../src/stats.js';
 import { parseLog } from '../src/bench/writer.js';
 import { libpqEnvFor } from '../src/bench/server.js';
 import { buildDist } from './helpers/build.js';
@@ -32,6 +32,10 @@ describe('bench: pure parts', () => {
     expect(parseBenchArgs(['--pairs', '7'])).toMatchObject({ pairs: 7 });
     expect(parseBenchArgs([])).toMatchObject({ pairs: 5 });
     expect(parseBenchArgs(['--pairs', '1'])).toMatch(/--pairs needs an integer between 2/);
+    expect(parseBenchArgs([])).toMatchObject({ impactLatencyRatio: 1.5 });
+    expect(parseBenchArgs(['--impact-latency-ratio', '0'])).toMatchObject({ impactLatencyRatio: 0 });
+    expect(parseBenchArgs(['--impact-latency-ratio', '2.5'])).toMatchObject({ impactLatencyRatio: 2.5 });
+    expect(parseBenchArgs(['--impact-latency-ratio', '1'])).toMatch(/--impact-latency-ratio needs 0 \(no guard\) or a number from 1\.1/);
   });
 
   it('median and percentiles', () => {
@@ -54,11 +58,15 @@ describe('bench: pure parts', () => {
     f.copy_ratio = 0.5;
     f.copy_pair_ratios = [0.45, 0.5, 0.6];
     f.checksums_equal = true;
+    Object.assign(f, { idle_p99_ms: 5, cpu_floor_p50_ms: 3, cpu_floor_p99_ms: 20, cpu_floor_p99_ratio: 4, impact_latency_ratio: 1.5, impact_guard_changes: 3, impact_guard_min_rate: 7000 });
     const json = JSON.parse(jsonLine(f));
     for (const k of REQUIRED_KEYS) expect(json).toHaveProperty(k);
     const md = markdown(f);
     expect(md).toMatch(/\| Copy ratio partwise \/ baseline \(median of the pairs: 0\.45, 0\.5, 0\.6\) \| 0\.5 \| >= 0\.9 \| MISSED \|/);
     expect(json.copy_pair_ratios).toEqual([0.45, 0.5, 0.6]);
+    expect(md).toMatch(/\| Floor: writer while one backend only spins a CPU, no I\/O, p50 \/ p99 \(p99 \/ idle p99\) \| 3 \/ 20 ms \(4\) \|/);
+    expect(json.cpu_floor_p99_ratio).toBe(4);
+    expect(md).toMatch(/\| Latency guard during that copy \(--max-latency-ratio\): rate changes; lowest rate \| 1\.5: 3; 7,000 rows\/s \|/);
     expect(md).toMatch(/\| Checksums equal after the swap \| true \| true \| met \|/);
     expect(md).toMatch(/not measured/);
   });
@@ -83,14 +91,19 @@ describe('bench: parts against the server (tiny)', () => {
       for (const i of [0, 1]) expect(copy.pairRatios[i]).toBeCloseTo(pair(i, 'partwise') / pair(i, 'baseline'), 9);
       expect(copy.ratio).toBeCloseTo((copy.pairRatios[0]! + copy.pairRatios[1]!) / 2, 9);
 
-      const impact = await measureApplicationImpact(s.ctx, libpqEnvFor(db.config), { rate: 50, idleSeconds: 2, rows: 3000, programs: 3, maxRate: 2000 }, () => undefined);
+      const impact = await measureApplicationImpact(s.ctx, libpqEnvFor(db.config), { rate: 50, idleSeconds: 2, rows: 3000, programs: 3, maxRate: 2000, latencyRatio: 2 }, () => undefined);
       expect(impact.idle.transactions).toBeGreaterThan(0);
+      // the floor reference: the writer ran while a backend spun, and it did spin
+      expect(impact.cpuFloor.transactions).toBeGreaterThan(0);
+      expect(impact.cpuFloorSpins).toBeGreaterThan(0);
       expect(impact.swapOk).toBe(true);
       expect(impact.writerErrors, impact.writerMessages.join('\n')).toBe(0);
       expect(impact.verifyOk).toBe(true);
       expect(impact.checksumsEqual).toBe(true);
       expect(impact.checksumRows).toBeGreaterThan(0);
       expect(impact.migrate.exitCode).toBe(0);
+      // the child ran with the latency guard: its calibration line was read from the child's output
+      expect(impact.migrate.guardLines[0]).toMatch(/latency guard: a commit takes [\d.]+ ms before the copy/);
       // the copy's WAL and the checkpoints it requested are measured, not assumed
       expect(impact.copyWal.walBytes).toBeGreaterThan(0);
       expect(impact.copyWal.requestedCheckpoints).toBeGreaterThanOrEqual(0);

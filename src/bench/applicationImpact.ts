@@ -10,7 +10,8 @@ import { runSwap } from '../steps/swap.js';
 import { runVerifyData } from '../steps/verifyData.js';
 import type { StepContext } from '../steps/context.js';
 import { runChildMigrate, type ChildMigrate } from './childMigrate.js';
-import { max, percentile } from './stats.js';
+import { withSpinningBackend } from './cpuFloor.js';
+import { max, percentile } from '../stats.js';
 import { walMark, walSince, type WalActivity } from './walActivity.js';
 import { runWriterChunk, startWriter, writerSetupSql, type WriterOptions, type WriterTransaction } from './writer.js';
 
@@ -23,6 +24,9 @@ export interface LatencySummary {
 
 export interface ApplicationImpact {
   idle: LatencySummary;
+  /** while one backend only spins a CPU (src/bench/cpuFloor.ts): the floor of any copy's cost on this machine */
+  cpuFloor: LatencySummary;
+  cpuFloorSpins: number;
   copy: LatencySummary;
   swap: LatencySummary;
   /** the longest transaction that overlapped the swap: how long a write was held up at most */
@@ -58,7 +62,7 @@ function overlapping(txs: WriterTransaction[], fromMs: number, toMs: number): Wr
 export async function measureApplicationImpact(
   ctx: StepContext,
   env: NodeJS.ProcessEnv,
-  o: { rate: number; idleSeconds: number; rows: number; programs: number; maxRate: number },
+  o: { rate: number; idleSeconds: number; rows: number; programs: number; maxRate: number; latencyRatio?: number },
   progress: (msg: string) => void,
 ): Promise<ApplicationImpact> {
   const { client, cfg } = ctx;
@@ -75,11 +79,17 @@ export async function measureApplicationImpact(
   writerErrors += idle.errors;
   errors.push(...idle.messages);
 
-  progress(`copy in a child process (partwise migrate --mode all${o.maxRate ? ` --max-rate ${o.maxRate}` : ''}) under the writer`);
+  progress(`writer while one backend only spins a CPU (${o.idleSeconds} s): the floor of any copy's cost here`);
+  const floor = await withSpinningBackend(ctx.connection, () => runWriterChunk(w, o.idleSeconds));
+  writerErrors += floor.result.errors;
+  errors.push(...floor.result.messages);
+
+  const copyArgs = [...(o.maxRate ? ['--max-rate', String(o.maxRate)] : []), ...(o.latencyRatio ? ['--max-latency-ratio', String(o.latencyRatio)] : [])];
+  progress(`copy in a child process (partwise migrate --mode all ${copyArgs.join(' ')}) under the writer`);
   const copyWriter = startWriter(w, 5);
   await sleep(1000);
   const mark = await walMark(client);
-  const migrate = await runChildMigrate(env, o.maxRate ? ['--max-rate', String(o.maxRate)] : []);
+  const migrate = await runChildMigrate(env, copyArgs);
   const copyWal = await walSince(client, mark);
   const copyTx = await copyWriter.stop();
   writerErrors += copyTx.errors;
@@ -107,6 +117,8 @@ export async function measureApplicationImpact(
 
   return {
     idle: summarize(idle.transactions),
+    cpuFloor: summarize(floor.result.transactions),
+    cpuFloorSpins: floor.spins,
     copy: summarize(copyTx.transactions.filter((t) => t.endMs >= migrate.startMs && t.endMs <= migrate.endMs)),
     swap: summarize(during),
     swapMaxBlockMs: max(during.filter((t) => !t.failed).map((t) => t.latencyMs)),

@@ -16,11 +16,13 @@ export interface BenchOptions {
   idleSeconds: number;
   /** --max-rate of the copy while the writer's latency is measured; null: half the measured baseline, 0: unlimited */
   impactMaxRate: number | null;
+  /** partwise's --max-latency-ratio during the application-impact copy; 0: no latency guard */
+  impactLatencyRatio: number;
   /** max_wal_size of the embedded server (default: PostgreSQL's, 1GB); with --url the server's own setting counts */
   maxWalSize?: string;
 }
 
-export const USAGE = `usage: npm run bench -- [--rows N] [--programs N] [--url postgres://...] [--json] [--pairs N] [--partitions N] [--rate TPS] [--idle-seconds S] [--impact-max-rate N] [--max-wal-size SIZE]
+export const USAGE = `usage: npm run bench -- [--rows N] [--programs N] [--url postgres://...] [--json] [--pairs N] [--partitions N] [--rate TPS] [--idle-seconds S] [--impact-max-rate N] [--impact-latency-ratio R] [--max-wal-size SIZE]
   --rows          demo rows to generate (default 2000000)
   --programs      demo programs (default 50)
   --url           use this server instead of a throwaway embedded PostgreSQL 17; the benchmark creates and drops its own databases
@@ -31,11 +33,13 @@ export const USAGE = `usage: npm run bench -- [--rows N] [--programs N] [--url p
   --idle-seconds  length of the idle writer period (default 10)
   --impact-max-rate  partwise's --max-rate (rows/s) during the application-impact copy: the lever a DBA uses to keep
                   the application's latency close to normal (default half the measured baseline; 0 = unlimited)
+  --impact-latency-ratio  partwise's --max-latency-ratio during that copy: the latency guard slows the copy while a
+                  probe commit takes more than R times its time before the copy (default 1.5; 0 = no guard)
   --max-wal-size  max_wal_size of the embedded server, e.g. 4GB (default PostgreSQL's 1GB; ignored with --url): what
                   partwise check advises to space out the checkpoints the copy's WAL triggers`;
 
 export function parseBenchArgs(argv: string[]): BenchOptions | string {
-  const o: BenchOptions = { rows: 2_000_000, programs: 50, json: false, pairs: 5, scalePartitions: 1000, writerRate: 200, idleSeconds: 10, impactMaxRate: null };
+  const o: BenchOptions = { rows: 2_000_000, programs: 50, json: false, pairs: 5, scalePartitions: 1000, writerRate: 200, idleSeconds: 10, impactMaxRate: null, impactLatencyRatio: 1.5 };
   const int = (name: string, v: string | undefined, min: number, maxValue: number): number => {
     const n = Number(v);
     if (v === undefined || !Number.isInteger(n) || n < min || n > maxValue) throw new Error(`${name} needs an integer between ${min} and ${maxValue} (got ${v ?? 'nothing'})`);
@@ -54,6 +58,13 @@ export function parseBenchArgs(argv: string[]): BenchOptions | string {
         case '--rate': o.writerRate = int('--rate', value(), 1, 100_000); break;
         case '--idle-seconds': o.idleSeconds = int('--idle-seconds', value(), 2, 3600); break;
         case '--impact-max-rate': o.impactMaxRate = int('--impact-max-rate', value(), 0, 100_000_000); break;
+        case '--impact-latency-ratio': {
+          const v = value();
+          const r = Number(v);
+          if (v === undefined || !/^[0-9]+(\.[0-9]+)?$/.test(v) || (r !== 0 && (r < 1.1 || r > 100))) throw new Error(`--impact-latency-ratio needs 0 (no guard) or a number from 1.1 to 100 (got ${v ?? 'nothing'})`);
+          o.impactLatencyRatio = r;
+          break;
+        }
         case '--max-wal-size': {
           const v = value();
           if (!v || !/^[0-9]+(MB|GB|TB)$/.test(v)) throw new Error(`--max-wal-size needs a size like 4GB (got ${v ?? 'nothing'})`);

@@ -9,7 +9,7 @@ import { ident, qname } from '../db/quote.js';
 import { copiedColumns } from '../move/captureNames.js';
 import { readPartitionSizes } from '../monitor/partitionSizes.js';
 import type { StepContext } from '../steps/context.js';
-import { median, timeRuns } from './stats.js';
+import { median, timeRuns } from '../stats.js';
 
 export interface CatalogScale {
   partitions: number;

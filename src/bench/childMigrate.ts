@@ -17,6 +17,8 @@ export interface ChildMigrate {
   peakRssMb: number | null;
   /** the last lines it printed, for the report when it failed */
   tail: string[];
+  /** the latency guard's lines (its calibration and every rate it set), in order */
+  guardLines: string[];
 }
 
 function vmHwmKb(pid: number): number | null {
@@ -34,7 +36,14 @@ export function runChildMigrate(env: NodeJS.ProcessEnv, extraArgs: string[] = []
     const startMs = Date.now();
     const child = spawn(process.execPath, [bin, 'migrate', '--mode', 'all', '--yes', ...extraArgs], { env: { ...env, CI: '1', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    child.stdout.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
+    let partial = '';
+    const guardLines: string[] = [];
+    child.stdout.on('data', (d: Buffer) => {
+      out = (out + d.toString()).slice(-20_000);
+      const lines = (partial + d.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      for (const l of lines) if (/latency guard:/.test(l)) guardLines.push(l.trim());
+    });
     child.stderr.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
     let peak: number | null = null;
     const sample = () => {
@@ -49,7 +58,7 @@ export function runChildMigrate(env: NodeJS.ProcessEnv, extraArgs: string[] = []
     child.on('exit', (code) => {
       clearInterval(timer);
       const endMs = Date.now();
-      resolve({ exitCode: code, seconds: (endMs - startMs) / 1000, startMs, endMs, peakRssMb: peak === null ? null : peak / 1024, tail: out.trim().split('\n').slice(-8) });
+      resolve({ exitCode: code, seconds: (endMs - startMs) / 1000, startMs, endMs, peakRssMb: peak === null ? null : peak / 1024, tail: out.trim().split('\n').slice(-8), guardLines });
     });
   });
 }

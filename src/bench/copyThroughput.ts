@@ -10,7 +10,7 @@ import { captureRemovalStatements, resetCopyCheckpoints } from '../move/capture.
 import { copiedColumns } from '../move/captureNames.js';
 import { runMigrate } from '../steps/migrate.js';
 import type { StepContext } from '../steps/context.js';
-import { median } from './stats.js';
+import { median } from '../stats.js';
 
 export interface CopyRun {
   kind: 'baseline' | 'partwise';

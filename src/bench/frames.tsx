@@ -17,7 +17,7 @@ import { StepFrame } from '../screens/StepFrame.js';
 import { ColorProvider } from '../screens/Theme.js';
 import type { AppSession } from '../screens/session.js';
 import { stepInfo } from '../screens/steps.js';
-import { median } from './stats.js';
+import { median } from '../stats.js';
 
 /** A terminal size: 80x24 is the size partwise must work at (issue 4); larger ones are reported too. */
 export interface TermSize {

@@ -60,15 +60,21 @@ async function mainDataset(server: BenchServer, o: BenchOptions, f: BenchFigures
       // the rate limit is the lever that keeps the application's latency close to normal while copying
       const maxRate = o.impactMaxRate ?? (f.baseline_rows_per_s ? Math.round(f.baseline_rows_per_s / 2) : 0);
       f.impact_copy_max_rate = maxRate || null;
-      const a = await measureApplicationImpact(s.ctx, db.env, { rate: o.writerRate, idleSeconds: o.idleSeconds, rows: o.rows, programs: o.programs, maxRate }, progress);
+      f.impact_latency_ratio = o.impactLatencyRatio || null;
+      const a = await measureApplicationImpact(s.ctx, db.env, { rate: o.writerRate, idleSeconds: o.idleSeconds, rows: o.rows, programs: o.programs, maxRate, latencyRatio: o.impactLatencyRatio }, progress);
       Object.assign(f, {
         idle_p50_ms: a.idle.p50Ms, idle_p99_ms: a.idle.p99Ms, idle_max_ms: a.idle.maxMs,
+        cpu_floor_p50_ms: a.cpuFloor.p50Ms, cpu_floor_p99_ms: a.cpuFloor.p99Ms, cpu_floor_p99_ratio: a.cpuFloor.p99Ms / a.idle.p99Ms,
         copy_p50_ms: a.copy.p50Ms, copy_p99_ms: a.copy.p99Ms, copy_max_ms: a.copy.maxMs, copy_p99_ratio: a.copy.p99Ms / a.idle.p99Ms,
         copy_wal_mb: a.copyWal.walBytes / 2 ** 20, copy_checkpoints: a.copyWal.requestedCheckpoints, max_wal_size: a.copyWal.maxWalSize,
         swap_p50_ms: a.swap.p50Ms, swap_p99_ms: a.swap.p99Ms, swap_max_ms: a.swap.maxMs, swap_max_block_ms: a.swapMaxBlockMs, swap_seconds: a.swapSeconds,
-        writer_tx: a.idle.transactions + a.copy.transactions + a.swap.transactions, writer_errors: a.writerErrors,
+        writer_tx: a.idle.transactions + a.cpuFloor.transactions + a.copy.transactions + a.swap.transactions, writer_errors: a.writerErrors,
         checksums_equal: a.checksumsEqual, peak_rss_mb: a.migrate.peakRssMb, child_copy_rows_per_s: a.childRowsPerSec,
       });
+      const rates = a.migrate.guardLines.map((l) => /copy rate (\d+) rows\/s/.exec(l)?.[1]).filter((x): x is string => x !== undefined).map(Number);
+      f.impact_guard_changes = a.migrate.guardLines.length ? a.migrate.guardLines.length - 1 : null;
+      f.impact_guard_min_rate = rates.length ? Math.min(...rates) : null;
+      if (a.migrate.guardLines[0]) f.notes.push(`copy under the writer, ${a.migrate.guardLines[0].replace(/^.*?latency guard: /, 'latency guard: ')}`);
       f.notes.push(`verify --data before the swap: ${a.verifySummary}`);
       f.notes.push(`swap: ${a.swapOk ? `done in ${a.swapSeconds.toFixed(2)} s (smoke check and ANALYZE included)` : a.swapSummary}`);
       f.notes.push(`checksums after the swap: ${a.checksumSummary}`);

@@ -1,5 +1,5 @@
 /** The benchmark's output: a markdown table for people, one JSON object (the last line) for machines. */
-import { round } from './stats.js';
+import { round } from '../stats.js';
 
 export interface BenchFigures {
   rows: number;
@@ -15,9 +15,17 @@ export interface BenchFigures {
   child_copy_rows_per_s: number | null;
   /** partwise's --max-rate during the application-impact copy (null: unlimited) */
   impact_copy_max_rate: number | null;
+  /** partwise's --max-latency-ratio during that copy (null: no guard); the rate changes it made and its lowest rate */
+  impact_latency_ratio: number | null;
+  impact_guard_changes: number | null;
+  impact_guard_min_rate: number | null;
   idle_p50_ms: number | null;
   idle_p99_ms: number | null;
   idle_max_ms: number | null;
+  /** the writer while one backend only spins a CPU (src/bench/cpuFloor.ts); ratio over idle p99 */
+  cpu_floor_p50_ms: number | null;
+  cpu_floor_p99_ms: number | null;
+  cpu_floor_p99_ratio: number | null;
   copy_p50_ms: number | null;
   copy_p99_ms: number | null;
   copy_max_ms: number | null;
@@ -54,8 +62,8 @@ export interface BenchFigures {
 
 export function emptyFigures(rows: number, programs: number, server: string, machine: string): BenchFigures {
   return {
-    rows, programs, server, machine, baseline_rows_per_s: null, partwise_rows_per_s: null, copy_ratio: null, copy_runs: [], copy_pair_ratios: [], child_copy_rows_per_s: null, impact_copy_max_rate: null,
-    idle_p50_ms: null, idle_p99_ms: null, idle_max_ms: null, copy_p50_ms: null, copy_p99_ms: null, copy_max_ms: null, copy_p99_ratio: null, copy_wal_mb: null, copy_checkpoints: null, max_wal_size: null,
+    rows, programs, server, machine, baseline_rows_per_s: null, partwise_rows_per_s: null, copy_ratio: null, copy_runs: [], copy_pair_ratios: [], child_copy_rows_per_s: null, impact_copy_max_rate: null, impact_latency_ratio: null, impact_guard_changes: null, impact_guard_min_rate: null,
+    idle_p50_ms: null, idle_p99_ms: null, idle_max_ms: null, cpu_floor_p50_ms: null, cpu_floor_p99_ms: null, cpu_floor_p99_ratio: null, copy_p50_ms: null, copy_p99_ms: null, copy_max_ms: null, copy_p99_ratio: null, copy_wal_mb: null, copy_checkpoints: null, max_wal_size: null,
     swap_p50_ms: null, swap_p99_ms: null, swap_max_ms: null, swap_max_block_ms: null, swap_seconds: null, writer_tx: null, writer_errors: null,
     checksums_equal: null, scale_partitions: null, monitor_query_ms_1000: null, monitor_frame_ms_1000: null, migrate_frame_ms_1000: null, monitor_frame_ms_1000_160x48: null, migrate_frame_ms_1000_160x48: null,
     seed_query_source_ms: null, seed_query_partitioned_ms: null, seed_query_ratio: null, seed_query_small_ratio: null, seed_query_literal_ratio: null,
@@ -81,8 +89,10 @@ export function markdown(f: BenchFigures): string {
     ['Copy in a child process under the writer (wall time, Node start-up included)', n(f.child_copy_rows_per_s, 0, ' rows/s'), '', ''],
     ['Writer idle p50 / p99 / max', `${n(f.idle_p50_ms)} / ${n(f.idle_p99_ms)} / ${n(f.idle_max_ms)} ms`, '', ''],
     ['Copy rate limit while measuring the writer (--max-rate)', f.impact_copy_max_rate === null ? 'unlimited' : n(f.impact_copy_max_rate, 0, ' rows/s'), '', ''],
+    ['Latency guard during that copy (--max-latency-ratio): rate changes; lowest rate', f.impact_latency_ratio === null ? 'off' : `${n(f.impact_latency_ratio)}: ${n(f.impact_guard_changes, 0)}; ${f.impact_guard_min_rate === null ? 'never cut' : n(f.impact_guard_min_rate, 0, ' rows/s')}`, '', ''],
     ['Writer during copy p50 / p99 / max', `${n(f.copy_p50_ms)} / ${n(f.copy_p99_ms)} / ${n(f.copy_max_ms)} ms`, '', ''],
     ['Writer p99 during copy / idle p99', n(f.copy_p99_ratio), '<= 2', verdict(f.copy_p99_ratio, (v: number) => v <= 2)],
+    ['Floor: writer while one backend only spins a CPU, no I/O, p50 / p99 (p99 / idle p99)', `${n(f.cpu_floor_p50_ms)} / ${n(f.cpu_floor_p99_ms)} ms (${n(f.cpu_floor_p99_ratio)})`, '', ''],
     ['WAL written during that copy; checkpoints it requested (max_wal_size)', `${n(f.copy_wal_mb, 0, ' MiB')}; ${n(f.copy_checkpoints, 0)} (${f.max_wal_size ?? '-'})`, '', ''],
     ['Writer during swap p50 / p99 / max', `${n(f.swap_p50_ms)} / ${n(f.swap_p99_ms)} / ${n(f.swap_max_ms)} ms`, '', ''],
     ['Longest a write was blocked during the swap', n(f.swap_max_block_ms, 1, ' ms'), '<= 1000 ms', verdict(f.swap_max_block_ms, (v: number) => v <= 1000)],

@@ -8,7 +8,7 @@ import type pg from 'pg';
 import type { Config } from '../config/config.js';
 import { lit, qname } from '../db/quote.js';
 import { sqlTemplate } from '../sqlFiles.js';
-import { median } from './stats.js';
+import { median } from '../stats.js';
 
 export interface SeedQueryProgram {
   program: string;

@@ -31,6 +31,7 @@ export const OPTIONS = {
   'batch-size': { type: 'string' },
   'max-rate': { type: 'string' },
   'sleep-ms': { type: 'string' },
+  'max-latency-ratio': { type: 'string' },
   data: { type: 'boolean' },
   'drop-old': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -79,6 +80,16 @@ export function intFlag(flags: Flags, name: keyof Flags, min: number, max: numbe
   return n;
 }
 
+/** A ratio flag such as --max-latency-ratio 2: a number from 1.1 to 100. */
+export function ratioFlag(flags: Flags, name: keyof Flags): number | undefined {
+  const v = flags[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !/^[0-9]+(\.[0-9]+)?$/.test(v)) throw new UsageError(`--${name} takes a number such as 2 or 1.5`);
+  const n = Number(v);
+  if (n < 1.1 || n > 100) throw new UsageError(`--${name} must be between 1.1 and 100`);
+  return n;
+}
+
 export const HELP = `partwise — turn a live PostgreSQL table into a LIST-partitioned table, step by step
 
 Usage: partwise [command] [options]
@@ -94,6 +105,8 @@ Commands (headless; --json prints one JSON object per line: events, then a resul
   test-insert    copy a sample of one program and compare query plans
                  (--program ID|LABEL, default the largest; --rows 100; --keep leaves the sample)
   migrate        copy the rows with change capture (--mode one|all|gradual)
+                 (--batch-size N, --max-rate ROWS_PER_S, --sleep-ms N; --max-latency-ratio R
+                 slows the copy while a probe commit takes over R times its time before the copy)
   pause, resume  pause / resume a running migration from any terminal
   swap           swap the partitioned table in by rename (needs --yes)
   rollback       undo, before or after the swap, losing no write (needs --yes)

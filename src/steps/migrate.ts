@@ -19,9 +19,10 @@ import { compareData } from '../move/checksum.js';
 import { readControls, setControls, type Controls } from '../move/control.js';
 import { copyBatch, keyScope, readCheckpoints, startScope, type CopyTarget, type ProgressCount, type Scope } from '../move/copy.js';
 import { addColumnStatement, backfillColumns, columnsFingerprint, detectDrift } from '../move/drift.js';
+import { CALIBRATION_PROBES, effectiveRate, LatencyGuard } from '../move/latencyGuard.js';
 import { countByKey, findProgram, partitionPrograms, programList, REST_PROGRAM, restMarkerUsable, type ProgramEntry } from '../move/programs.js';
 import { blocksForRows, eta, RateMeter, sleep } from '../move/progress.js';
-import { intFlag, type Flags } from '../cli/args.js';
+import { intFlag, ratioFlag, type Flags } from '../cli/args.js';
 import type { StepContext, StepResult } from './context.js';
 
 export type MigrateMode = 'one' | 'all' | 'gradual';
@@ -32,6 +33,10 @@ export interface MigrateOptions {
   batchSize?: number;
   maxRate?: number | null;
   sleepMs?: number;
+  /** the latency guard (src/move/latencyGuard.ts): slow the copy while commits take more than this many times their normal time */
+  maxLatencyRatio?: number | null;
+  /** the guard's probe; tests only (default: a committed transaction with an xid) */
+  guardProbeSql?: string;
 }
 
 const RESUME = 'run partwise migrate again to resume (it continues from the last committed batch)';
@@ -267,11 +272,12 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
     const scopeRows = () => active.reduce((n, p) => n + p.total, 0);
     while (!cp.done) {
       await between(active);
+      const maxRate = effectiveRate(controls.maxRate, guard?.rate ?? null);
       // under a rate limit, about five batches a second: short bursts keep the application's latency even
-      const rows = Math.max(1, Math.min(controls.batchSize, controls.maxRate ? Math.ceil(controls.maxRate / 5) : Infinity));
+      const rows = Math.max(1, Math.min(controls.batchSize, maxRate ? Math.ceil(maxRate / 5) : Infinity));
       const t0 = Date.now();
       // a rate limit asks to spare the application: the batch's writes also reach the disk as they go (see copyBatch)
-      const r = await copyBatch(client, target, scope, blocksForRows(rows, scopeRows(), cp.endBlock), exclude, { smoothWrites: controls.maxRate !== null, count: countFor(scope) });
+      const r = await copyBatch(client, target, scope, blocksForRows(rows, scopeRows(), cp.endBlock), exclude, { smoothWrites: maxRate !== null, count: countFor(scope) });
       cp = r.checkpoint;
       if (r.countMismatch && byPartition) {
         byPartition = null;
@@ -288,7 +294,12 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
       const touched = new Set([...r.copiedByProgram.keys()].map((k) => byKey.get(k)).filter((p): p is ProgramEntry => p !== undefined));
       for (const p of active.filter((x) => touched.has(x) || active.length === 1)) report(p);
       await overall();
-      const minMs = controls.maxRate ? (r.copied / controls.maxRate) * 1000 : 0;
+      const change = guard?.decide(meter.rate(Date.now()));
+      if (change)
+        emit({ type: 'info', message: change.rate === null
+          ? `latency guard: commits take ${change.probeMs.toFixed(1)} ms (limit ${change.limitMs.toFixed(1)} ms): the guard no longer limits the copy`
+          : `latency guard: commits take ${change.probeMs.toFixed(1)} ms (limit ${change.limitMs.toFixed(1)} ms): copy rate ${change.rate} rows/s` });
+      const minMs = maxRate ? (r.copied / maxRate) * 1000 : 0;
       await sleep(Math.max(0, minMs - (Date.now() - t0)) + controls.sleepMs, ctx.signal);
     }
   };
@@ -320,6 +331,13 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
     for (const p of of) p.copied = p.keys.reduce((n, k) => n + (inTarget.get(k) ?? 0), 0);
     await recordCopied(client, migrationId, keys.map((k) => [k, inTarget.get(k) ?? 0]), markerFree && of.some((p) => p.program === REST_PROGRAM));
   };
+
+  // the latency guard learns the normal commit time now, before the copy adds its own load
+  let guard: LatencyGuard | null = null;
+  if (opts.maxLatencyRatio) {
+    guard = await LatencyGuard.start(ctx.connection, opts.maxLatencyRatio, opts.guardProbeSql);
+    emit({ type: 'info', message: `latency guard: a commit takes ${guard.baselineMs.toFixed(1)} ms before the copy (median of ${CALIBRATION_PROBES} probes); the copy slows down while commits take more than ${guard.limitMs.toFixed(1)} ms` });
+  }
 
   try {
     if (opts.mode === 'all') {
@@ -373,6 +391,8 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
       return { ok: false, exitCode: EXIT.failed, summary: `${e.message}. The copy is paused (change capture keeps logging); run: ${e.fixes.join('; ')}; then ${RESUME}`, data: { fixes: e.fixes } };
     }
     throw e;
+  } finally {
+    await guard?.stop();
   }
 
   const all = await doneScopes();
@@ -399,6 +419,7 @@ export function migrateOptionsFromFlags(flags: Flags): MigrateOptions | string {
       batchSize: intFlag(flags, 'batch-size', 1, 1_000_000),
       maxRate: intFlag(flags, 'max-rate', 1, 100_000_000),
       sleepMs: intFlag(flags, 'sleep-ms', 0, 600_000),
+      maxLatencyRatio: ratioFlag(flags, 'max-latency-ratio'),
     };
   } catch (e) {
     return (e as Error).message;

@@ -1,4 +1,4 @@
-/** Small statistics helpers for the benchmark. Pure. */
+/** Small statistics helpers (the benchmark, the latency guard). Pure. */
 
 /** The middle value (the mean of the two middle ones for an even count); NaN for an empty list. */
 export function median(xs: number[]): number {

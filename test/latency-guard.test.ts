@@ -1,0 +1,109 @@
+/**
+ * The latency guard (src/move/latencyGuard.ts): AIMD on the copy's rate, a probe that really commits a transaction,
+ * and migrate slowing down when the probe commits get slow during the copy (made slow for real: the probe sleeps
+ * once the new table has rows, which only the copy puts there).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseCommandLine } from '../src/cli/args.js';
+import { CALIBRATION_PROBES, effectiveRate, GUARD_FLOOR_ROWS_PER_S, LatencyGuard, nextGuardRate } from '../src/move/latencyGuard.js';
+import { migrateOptionsFromFlags, runMigrate } from '../src/steps/migrate.js';
+import { createTestDatabase, type TestDatabase } from './helpers/db.js';
+import { connect, moveFixture, type MoveFixture } from './helpers/moveSetup.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('latency guard: the rate rule', () => {
+  it('cuts by 30 % from what the copy achieves, never below the floor', () => {
+    expect(nextGuardRate(null, 10_000, true, 500, 20_000)).toBe(7000);
+    expect(nextGuardRate(7000, 9000, true, 500, 20_000)).toBe(4900);
+    expect(nextGuardRate(600, 600, true, 500, 20_000)).toBe(GUARD_FLOOR_ROWS_PER_S);
+    expect(nextGuardRate(null, 10, true, 500, 20_000)).toBe(GUARD_FLOOR_ROWS_PER_S);
+  });
+
+  it('raises by a step while commits are fast, and stops limiting past the ceiling', () => {
+    expect(nextGuardRate(4900, 4900, false, 500, 20_000)).toBe(5400);
+    expect(nextGuardRate(19_800, 19_800, false, 500, 20_000)).toBeNull();
+    expect(nextGuardRate(null, 30_000, false, 500, 20_000)).toBeNull();
+  });
+
+  it('the stricter of the user limit and the guard wins', () => {
+    expect(effectiveRate(null, null)).toBeNull();
+    expect(effectiveRate(2000, null)).toBe(2000);
+    expect(effectiveRate(null, 1500)).toBe(1500);
+    expect(effectiveRate(2000, 1500)).toBe(1500);
+    expect(effectiveRate(1000, 1500)).toBe(1000);
+  });
+
+  it('--max-latency-ratio is parsed and checked', () => {
+    const ok = migrateOptionsFromFlags(parseCommandLine(['migrate', '--mode', 'all', '--max-latency-ratio', '1.5']).flags);
+    expect(ok).toMatchObject({ mode: 'all', maxLatencyRatio: 1.5 });
+    expect(migrateOptionsFromFlags(parseCommandLine(['migrate', '--mode', 'all', '--max-latency-ratio', '1']).flags)).toMatch(/between 1\.1 and 100/);
+    expect(migrateOptionsFromFlags(parseCommandLine(['migrate', '--mode', 'all', '--max-latency-ratio', 'fast']).flags)).toMatch(/takes a number/);
+  });
+});
+
+describe('latency guard against the server', () => {
+  let db: TestDatabase | undefined;
+  let f: MoveFixture | undefined;
+  afterEach(async () => {
+    await f?.close();
+    f = undefined;
+    await db?.drop();
+    db = undefined;
+  });
+
+  it('each probe commits a transaction with an xid', async () => {
+    db = await createTestDatabase('pw_test_guard');
+    const c = await connect(db.config);
+    try {
+      const before = Number((await c.query(`SELECT txid_current()::int8 AS x`)).rows[0].x);
+      const guard = await LatencyGuard.start(db.config, 2);
+      await guard.stop();
+      const after = Number((await c.query(`SELECT txid_current()::int8 AS x`)).rows[0].x);
+      expect(after - before).toBeGreaterThanOrEqual(CALIBRATION_PROBES + 1);
+      expect(guard.baselineMs).toBeGreaterThan(0);
+      expect(guard.limitMs).toBeCloseTo(guard.baselineMs * 2, 9);
+    } finally {
+      await c.end();
+    }
+  });
+
+  it('slow probes cut the rate, fast ones raise it again', async () => {
+    db = await createTestDatabase('pw_test_guard');
+    const c = await connect(db.config);
+    try {
+      await c.query(`CREATE TABLE probe_delay (s float8 NOT NULL); INSERT INTO probe_delay VALUES (0)`);
+      const guard = await LatencyGuard.start(db.config, 2, 'SELECT pg_sleep(s) FROM probe_delay');
+      try {
+        await c.query(`UPDATE probe_delay SET s = 0.05`);
+        await sleep(1200);
+        const cut = guard.decide(10_000, Date.now());
+        expect(cut?.rate).toBe(7000);
+        expect(cut!.probeMs).toBeGreaterThan(cut!.limitMs);
+        await c.query(`UPDATE probe_delay SET s = 0`);
+        await sleep(1200);
+        const raised = guard.decide(7000, Date.now());
+        expect(raised?.rate).toBe(7500);
+      } finally {
+        await guard.stop();
+      }
+    } finally {
+      await c.end();
+    }
+  });
+
+  it('migrate slows the copy while probe commits are slow, and still copies every row', async () => {
+    f = await moveFixture('pw_test_guard_migrate', { rows: 6000, programs: 4 });
+    // slow only once the copy has committed rows into the new table: the calibration before the copy is fast
+    const probe = `SELECT pg_sleep(CASE WHEN EXISTS (SELECT 1 FROM public.petri_observations_partitioned) THEN 0.04 ELSE 0 END)`;
+    const r = await runMigrate(f.ctx(), { mode: 'all', maxRate: 2000, maxLatencyRatio: 2, guardProbeSql: probe });
+    expect(r.ok, r.summary).toBe(true);
+    const messages = f.events.filter((e) => e.type === 'info').map((e) => (e as { message: string }).message);
+    expect(messages.some((m) => /latency guard: a commit takes .* before the copy/.test(m))).toBe(true);
+    const cuts = messages.map((m) => /latency guard: .*copy rate (\d+) rows\/s/.exec(m)).filter((m) => m !== null).map((m) => Number(m![1]));
+    expect(cuts.length).toBeGreaterThan(0);
+    expect(cuts[0]).toBeLessThan(2000);
+    const n = (q: string) => f!.client.query(q).then((x) => Number(x.rows[0].n));
+    expect(await n(`SELECT count(*) AS n FROM public.petri_observations_partitioned`)).toBe(await n(`SELECT count(*) AS n FROM public.petri_observations WHERE program_id IS NOT NULL`));
+  }, 60_000);
+});
