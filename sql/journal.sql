@@ -65,6 +65,14 @@ CREATE TABLE IF NOT EXISTS partwise.copy_progress (
   PRIMARY KEY (migration_id, program)
 );
 
+-- The latency guard's probe (migrate --max-latency-ratio): one row per migration, updated ten times a second in a
+-- transaction of its own. The update writes WAL, so the probe's commit waits for a WAL flush like an application's
+-- (a transaction that only takes an xid writes no WAL and commits without one). fillfactor 50: the updates stay HOT.
+CREATE TABLE IF NOT EXISTS partwise.latency_probe (
+  migration_id bigint PRIMARY KEY REFERENCES partwise.migration ON DELETE CASCADE,
+  probed_at    timestamptz NOT NULL DEFAULT now()
+) WITH (fillfactor = 50);
+
 -- Results of verify --data: swap refuses unless the latest one is ok.
 CREATE TABLE IF NOT EXISTS partwise.data_verification (
   id           bigserial PRIMARY KEY,

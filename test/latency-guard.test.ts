@@ -5,7 +5,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseCommandLine } from '../src/cli/args.js';
-import { CALIBRATION_PROBES, effectiveRate, GUARD_FLOOR_ROWS_PER_S, LatencyGuard, nextGuardRate } from '../src/move/latencyGuard.js';
+import { resolveConfig } from '../src/config/config.js';
+import { Journal } from '../src/journal/journal.js';
+import { CALIBRATION_PROBES, effectiveRate, GUARD_FLOOR_ROWS_PER_S, LatencyGuard, migrationProbe, nextGuardRate } from '../src/move/latencyGuard.js';
 import { migrateOptionsFromFlags, runMigrate } from '../src/steps/migrate.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { connect, moveFixture, type MoveFixture } from './helpers/moveSetup.js';
@@ -52,15 +54,22 @@ describe('latency guard against the server', () => {
     db = undefined;
   });
 
-  it('each probe commits a transaction with an xid', async () => {
+  it('each probe commits a write of its own (WAL to flush), one transaction per probe', async () => {
     db = await createTestDatabase('pw_test_guard');
     const c = await connect(db.config);
     try {
+      const journal = await Journal.open(c, resolveConfig({}));
+      const lsn = async () => (await c.query(`SELECT pg_current_wal_insert_lsn()::text AS l`)).rows[0].l as string;
       const before = Number((await c.query(`SELECT txid_current()::int8 AS x`)).rows[0].x);
-      const guard = await LatencyGuard.start(db.config, 2);
+      const lsnBefore = await lsn();
+      const guard = await LatencyGuard.start(db.config, 2, migrationProbe(journal.migrationId));
       await guard.stop();
       const after = Number((await c.query(`SELECT txid_current()::int8 AS x`)).rows[0].x);
+      // one transaction per probe, each with an xid and a write: the probe row was written, WAL grew
       expect(after - before).toBeGreaterThanOrEqual(CALIBRATION_PROBES + 1);
+      const row = await c.query(`SELECT probed_at FROM partwise.latency_probe WHERE migration_id = $1`, [journal.migrationId]);
+      expect(row.rows).toHaveLength(1);
+      expect(Number((await c.query(`SELECT pg_wal_lsn_diff($1, $2) AS d`, [await lsn(), lsnBefore])).rows[0].d)).toBeGreaterThan(0);
       expect(guard.baselineMs).toBeGreaterThan(0);
       expect(guard.limitMs).toBeCloseTo(guard.baselineMs * 2, 9);
     } finally {
@@ -73,7 +82,7 @@ describe('latency guard against the server', () => {
     const c = await connect(db.config);
     try {
       await c.query(`CREATE TABLE probe_delay (s float8 NOT NULL); INSERT INTO probe_delay VALUES (0)`);
-      const guard = await LatencyGuard.start(db.config, 2, 'SELECT pg_sleep(s) FROM probe_delay');
+      const guard = await LatencyGuard.start(db.config, 2, { sql: 'SELECT pg_sleep(s) FROM probe_delay', params: [] });
       try {
         await c.query(`UPDATE probe_delay SET s = 0.05`);
         await sleep(1200);
@@ -96,13 +105,25 @@ describe('latency guard against the server', () => {
     f = await moveFixture('pw_test_guard_migrate', { rows: 6000, programs: 4 });
     // slow only once the copy has committed rows into the new table: the calibration before the copy is fast
     const probe = `SELECT pg_sleep(CASE WHEN EXISTS (SELECT 1 FROM public.petri_observations_partitioned) THEN 0.04 ELSE 0 END)`;
-    const r = await runMigrate(f.ctx(), { mode: 'all', maxRate: 2000, maxLatencyRatio: 2, guardProbeSql: probe });
+    const r = await runMigrate(f.ctx(), { mode: 'all', maxRate: 2000, maxLatencyRatio: 2, guardProbe: { sql: probe, params: [] } });
     expect(r.ok, r.summary).toBe(true);
     const messages = f.events.filter((e) => e.type === 'info').map((e) => (e as { message: string }).message);
     expect(messages.some((m) => /latency guard: a commit takes .* before the copy/.test(m))).toBe(true);
     const cuts = messages.map((m) => /latency guard: .*copy rate (\d+) rows\/s/.exec(m)).filter((m) => m !== null).map((m) => Number(m![1]));
     expect(cuts.length).toBeGreaterThan(0);
     expect(cuts[0]).toBeLessThan(2000);
+    const n = (q: string) => f!.client.query(q).then((x) => Number(x.rows[0].n));
+    expect(await n(`SELECT count(*) AS n FROM public.petri_observations_partitioned`)).toBe(await n(`SELECT count(*) AS n FROM public.petri_observations WHERE program_id IS NOT NULL`));
+  }, 60_000);
+
+  it('a probe that fails stops the guard, never the copy', async () => {
+    f = await moveFixture('pw_test_guard_fail', { rows: 3000, programs: 3 });
+    // fails (division by zero) once the copy has put rows in the new table
+    const probe = `SELECT 1 / (CASE WHEN EXISTS (SELECT 1 FROM public.petri_observations_partitioned) THEN 0 ELSE 1 END)`;
+    const r = await runMigrate(f.ctx(), { mode: 'all', maxRate: 1500, maxLatencyRatio: 2, guardProbe: { sql: probe, params: [] } });
+    expect(r.ok, r.summary).toBe(true);
+    const warns = f.events.filter((e) => e.type === 'warn').map((e) => (e as { message: string }).message);
+    expect(warns.some((m) => /latency guard: its probe failed \(division by zero\); it stopped probing/.test(m))).toBe(true);
     const n = (q: string) => f!.client.query(q).then((x) => Number(x.rows[0].n));
     expect(await n(`SELECT count(*) AS n FROM public.petri_observations_partitioned`)).toBe(await n(`SELECT count(*) AS n FROM public.petri_observations WHERE program_id IS NOT NULL`));
   }, 60_000);

@@ -19,7 +19,7 @@ import { compareData } from '../move/checksum.js';
 import { readControls, setControls, type Controls } from '../move/control.js';
 import { copyBatch, keyScope, readCheckpoints, startScope, type CopyTarget, type ProgressCount, type Scope } from '../move/copy.js';
 import { addColumnStatement, backfillColumns, columnsFingerprint, detectDrift } from '../move/drift.js';
-import { CALIBRATION_PROBES, effectiveRate, LatencyGuard } from '../move/latencyGuard.js';
+import { CALIBRATION_PROBES, effectiveRate, LatencyGuard, migrationProbe, type Probe } from '../move/latencyGuard.js';
 import { countByKey, findProgram, partitionPrograms, programList, REST_PROGRAM, restMarkerUsable, type ProgramEntry } from '../move/programs.js';
 import { blocksForRows, eta, RateMeter, sleep } from '../move/progress.js';
 import { intFlag, ratioFlag, type Flags } from '../cli/args.js';
@@ -35,8 +35,8 @@ export interface MigrateOptions {
   sleepMs?: number;
   /** the latency guard (src/move/latencyGuard.ts): slow the copy while commits take more than this many times their normal time */
   maxLatencyRatio?: number | null;
-  /** the guard's probe; tests only (default: a committed transaction with an xid) */
-  guardProbeSql?: string;
+  /** the guard's probe; tests only (default: migrationProbe, a committed one-row update) */
+  guardProbe?: Probe;
 }
 
 const RESUME = 'run partwise migrate again to resume (it continues from the last committed batch)';
@@ -294,6 +294,10 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
       const touched = new Set([...r.copiedByProgram.keys()].map((k) => byKey.get(k)).filter((p): p is ProgramEntry => p !== undefined));
       for (const p of active.filter((x) => touched.has(x) || active.length === 1)) report(p);
       await overall();
+      if (guard?.probeError && !guardStopShown) {
+        guardStopShown = true;
+        emit({ type: 'warn', message: `latency guard: its probe failed (${guard.probeError}); it stopped probing and the copy keeps its current rate (${maxRate === null ? 'no limit' : `${maxRate} rows/s`}; change it with partwise pause/resume or --max-rate)` });
+      }
       const change = guard?.decide(meter.rate(Date.now()));
       if (change)
         emit({ type: 'info', message: change.rate === null
@@ -334,8 +338,9 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
 
   // the latency guard learns the normal commit time now, before the copy adds its own load
   let guard: LatencyGuard | null = null;
+  let guardStopShown = false;
   if (opts.maxLatencyRatio) {
-    guard = await LatencyGuard.start(ctx.connection, opts.maxLatencyRatio, opts.guardProbeSql);
+    guard = await LatencyGuard.start(ctx.connection, opts.maxLatencyRatio, opts.guardProbe ?? migrationProbe(migrationId));
     emit({ type: 'info', message: `latency guard: a commit takes ${guard.baselineMs.toFixed(1)} ms before the copy (median of ${CALIBRATION_PROBES} probes); the copy slows down while commits take more than ${guard.limitMs.toFixed(1)} ms` });
   }
 

@@ -26,6 +26,7 @@ function clearCopyJournal(migrationId: number): string[] {
     `DELETE FROM partwise.copy_checkpoint WHERE migration_id = ${id}`,
     `DELETE FROM partwise.copy_progress WHERE migration_id = ${id}`,
     `DELETE FROM partwise.data_verification WHERE migration_id = ${id}`,
+    `DELETE FROM partwise.latency_probe WHERE migration_id = ${id}`,
   ];
 }
 
