@@ -9,6 +9,7 @@ import { resolveConfig } from '../src/config/config.js';
 import { Journal } from '../src/journal/journal.js';
 import { CALIBRATION_PROBES, effectiveRate, GUARD_FLOOR_ROWS_PER_S, LatencyGuard, migrationProbe, nextGuardRate } from '../src/move/latencyGuard.js';
 import { migrateOptionsFromFlags, runMigrate } from '../src/steps/migrate.js';
+import { median } from '../src/stats.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { connect, moveFixture, type MoveFixture } from './helpers/moveSetup.js';
 
@@ -81,16 +82,19 @@ describe('latency guard against the server', () => {
     db = await createTestDatabase('pw_test_guard');
     const c = await connect(db.config);
     try {
-      await c.query(`CREATE TABLE probe_delay (s float8 NOT NULL); INSERT INTO probe_delay VALUES (0)`);
+      // 20 ms probes before, 100 ms while "slow": far apart whatever else the machine is doing
+      await c.query(`CREATE TABLE probe_delay (s float8 NOT NULL); INSERT INTO probe_delay VALUES (0.02)`);
       const guard = await LatencyGuard.start(db.config, 2, { sql: 'SELECT pg_sleep(s) FROM probe_delay', params: [] });
       try {
-        await c.query(`UPDATE probe_delay SET s = 0.05`);
-        await sleep(1200);
+        await c.query(`UPDATE probe_delay SET s = 0.1`);
+        await sleep(1500);
+        // no verdict before the copy has a measured rate
+        expect(guard.decide(0, Date.now())).toBeNull();
         const cut = guard.decide(10_000, Date.now());
         expect(cut?.rate).toBe(7000);
         expect(cut!.probeMs).toBeGreaterThan(cut!.limitMs);
-        await c.query(`UPDATE probe_delay SET s = 0`);
-        await sleep(1200);
+        await c.query(`UPDATE probe_delay SET s = 0.02`);
+        await sleep(1500);
         const raised = guard.decide(7000, Date.now());
         expect(raised?.rate).toBe(7500);
       } finally {
@@ -112,6 +116,18 @@ describe('latency guard against the server', () => {
     const cuts = messages.map((m) => /latency guard: .*copy rate (\d+) rows\/s/.exec(m)).filter((m) => m !== null).map((m) => Number(m![1]));
     expect(cuts.length).toBeGreaterThan(0);
     expect(cuts[0]).toBeLessThan(2000);
+    // and the cut rate is applied: batches (rows between progress reports) shrink after the first cut, from about
+    // 400 rows (2000 rows/s, five batches a second)
+    const firstCut = f.events.findIndex((e) => e.type === 'info' && /copy rate \d+ rows\/s/.test((e as { message: string }).message));
+    const batches = (from: number, to: number) => {
+      const copied = f!.events.slice(from, to).filter((e) => e.type === 'progress.overall').map((e) => (e as { copied: number }).copied);
+      return copied.slice(1).map((c, i) => c - copied[i]!).filter((d) => d > 0);
+    };
+    const before = batches(0, firstCut);
+    const after = batches(firstCut, f.events.length);
+    expect(before.length).toBeGreaterThan(0);
+    expect(after.length).toBeGreaterThan(2);
+    expect(median(after)).toBeLessThan(0.8 * median(before));
     const n = (q: string) => f!.client.query(q).then((x) => Number(x.rows[0].n));
     expect(await n(`SELECT count(*) AS n FROM public.petri_observations_partitioned`)).toBe(await n(`SELECT count(*) AS n FROM public.petri_observations WHERE program_id IS NOT NULL`));
   }, 60_000);
@@ -123,7 +139,17 @@ describe('latency guard against the server', () => {
     const r = await runMigrate(f.ctx(), { mode: 'all', maxRate: 1500, maxLatencyRatio: 2, guardProbe: { sql: probe, params: [] } });
     expect(r.ok, r.summary).toBe(true);
     const warns = f.events.filter((e) => e.type === 'warn').map((e) => (e as { message: string }).message);
-    expect(warns.some((m) => /latency guard: its probe failed \(division by zero\); it stopped probing/.test(m))).toBe(true);
+    expect(warns.some((m) => /latency guard: its probe failed \(division by zero\); the guard stopped and no longer limits the copy/.test(m))).toBe(true);
+    const n = (q: string) => f!.client.query(q).then((x) => Number(x.rows[0].n));
+    expect(await n(`SELECT count(*) AS n FROM public.petri_observations_partitioned`)).toBe(await n(`SELECT count(*) AS n FROM public.petri_observations WHERE program_id IS NOT NULL`));
+  }, 60_000);
+
+  it('a guard that cannot measure before the copy warns, and the copy runs without it', async () => {
+    f = await moveFixture('pw_test_guard_nocal', { rows: 2000, programs: 3 });
+    const r = await runMigrate(f.ctx(), { mode: 'all', maxRate: 5000, maxLatencyRatio: 2, guardProbe: { sql: 'SELECT 1 / 0', params: [] } });
+    expect(r.ok, r.summary).toBe(true);
+    const warns = f.events.filter((e) => e.type === 'warn').map((e) => (e as { message: string }).message);
+    expect(warns.some((m) => /latency guard: could not measure commits before the copy \(division by zero\); the copy runs without the guard at --max-rate 5000 rows\/s/.test(m))).toBe(true);
     const n = (q: string) => f!.client.query(q).then((x) => Number(x.rows[0].n));
     expect(await n(`SELECT count(*) AS n FROM public.petri_observations_partitioned`)).toBe(await n(`SELECT count(*) AS n FROM public.petri_observations WHERE program_id IS NOT NULL`));
   }, 60_000);

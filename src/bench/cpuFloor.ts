@@ -15,14 +15,18 @@ export async function withSpinningBackend<T>(config: pg.ClientConfig, work: () =
   const spinner = await connect(config);
   let stop = false;
   let spins = 0;
+  let failed: Error | null = null;
   const loop = (async () => {
     while (!stop) {
       await spinner.query(SPIN_SQL);
       spins++;
     }
-  })();
+  })().catch((e: Error) => {
+    failed = e;
+  });
   try {
     const result = await work();
+    if (failed) throw new Error(`the spinning backend failed, so the floor was not measured: ${(failed as Error).message}`);
     return { result, spins };
   } finally {
     stop = true;

@@ -72,7 +72,7 @@ async function mainDataset(server: BenchServer, o: BenchOptions, f: BenchFigures
         checksums_equal: a.checksumsEqual, peak_rss_mb: a.migrate.peakRssMb, child_copy_rows_per_s: a.childRowsPerSec,
       });
       const rates = a.migrate.guardLines.map((l) => /copy rate (\d+) rows\/s/.exec(l)?.[1]).filter((x): x is string => x !== undefined).map(Number);
-      f.impact_guard_changes = a.migrate.guardLines.length ? a.migrate.guardLines.length - 1 : null;
+      f.impact_guard_changes = a.migrate.guardLines.length ? a.migrate.guardLines.filter((l) => /copy rate \d+ rows\/s|no longer limits the copy$/.test(l)).length : null;
       f.impact_guard_min_rate = rates.length ? Math.min(...rates) : null;
       if (a.migrate.guardLines[0]) f.notes.push(`copy under the writer, ${a.migrate.guardLines[0].replace(/^.*?latency guard: /, 'latency guard: ')}`);
       f.notes.push(`verify --data before the swap: ${a.verifySummary}`);

@@ -18,6 +18,8 @@ export const CALIBRATION_PROBES = 15;
 /** the copy's rate is never cut below this (rows/s): it always finishes */
 export const GUARD_FLOOR_ROWS_PER_S = 500;
 const DECIDE_EVERY_MS = 1000;
+/** only recent probes count: a pause or a check between programs must not carry into the next decision */
+const WINDOW_MS = 2000;
 const MIN_WINDOW = 3;
 
 export interface Probe {
@@ -59,14 +61,14 @@ export function nextGuardRate(current: number | null, copyRate: number, slow: bo
 }
 
 export class LatencyGuard {
-  private window: number[] = [];
+  private window: Array<{ at: number; ms: number }> = [];
   private timer: NodeJS.Timeout | null = null;
   private lastDecision = 0;
   private stopped = false;
   private inFlight: Promise<void> = Promise.resolve();
   /** rows/s the guard allows; null while it does not limit */
   rate: number | null = null;
-  /** the rate at the first cut: steps and the ceiling are measured from it */
+  /** the copy's rate when the guard last started limiting: steps and the ceiling are measured from it */
   private reference: number | null = null;
   probeError: string | null = null;
 
@@ -104,12 +106,15 @@ export class LatencyGuard {
     this.timer = setTimeout(() => {
       this.inFlight = probe(this.session, this.probeQuery).then(
         (ms) => {
-          this.window.push(ms);
+          const now = Date.now();
+          this.window.push({ at: now, ms });
+          this.window = this.window.filter((x) => now - x.at <= WINDOW_MS);
           this.schedule();
         },
         (e: Error) => {
-          // a failing probe stops probing, never the copy: the guard then keeps its last rate
+          // a failing probe stops the guard, never the copy: it no longer limits (the user's --max-rate still does)
           this.probeError = e.message;
+          this.rate = null;
         },
       );
     }, PROBE_EVERY_MS);
@@ -120,12 +125,15 @@ export class LatencyGuard {
    * Returns the change when the rate moved.
    */
   decide(copyRate: number, now: number = Date.now()): GuardChange | null {
-    if (now - this.lastDecision < DECIDE_EVERY_MS || this.window.length < MIN_WINDOW) return null;
-    const probeMs = median(this.window);
+    // no verdict without a measured copy rate (the first batches) nor after the probe failed
+    if (this.probeError !== null || copyRate <= 0 || now - this.lastDecision < DECIDE_EVERY_MS) return null;
+    const recent = this.window.filter((x) => now - x.at <= WINDOW_MS);
+    if (recent.length < MIN_WINDOW) return null;
+    const probeMs = median(recent.map((x) => x.ms));
     this.window = [];
     this.lastDecision = now;
     const slow = probeMs > this.limitMs;
-    if (slow && this.reference === null) this.reference = Math.max(copyRate, GUARD_FLOOR_ROWS_PER_S);
+    if (slow && this.rate === null) this.reference = Math.max(copyRate, GUARD_FLOOR_ROWS_PER_S);
     const ref = this.reference ?? GUARD_FLOOR_ROWS_PER_S;
     const next = nextGuardRate(this.rate, copyRate, slow, Math.max(50, Math.round(ref * 0.05)), ref * 2);
     if (next === this.rate) return null;
