@@ -81,7 +81,7 @@ async function rollbackAfterSwap(ctx: StepContext): Promise<StepResult> {
   emit({
     type: 'step.start', step: 'rollback', title, statements: record.reverse,
     locks: [
-      { mode: 'ACCESS EXCLUSIVE', on: S, why: 'EXCLUSIVE first (writes wait, reads go on) while the last writes are copied back, then ACCESS EXCLUSIVE for the renames' },
+      { mode: 'ACCESS EXCLUSIVE', on: S, why: 'after the old table\'s lock; EXCLUSIVE first (writes wait, reads go on) while the last writes are copied back, then ACCESS EXCLUSIVE for the renames' },
       { mode: 'ACCESS EXCLUSIVE', on: O, why: 'renamed back' },
     ],
   });
@@ -92,9 +92,11 @@ async function rollbackAfterSwap(ctx: StepContext): Promise<StepResult> {
   try {
     await lockedTransaction(client, ctx.retry, emit, 'rollback', [S, O], async (exec) => {
       await lockCapture(client, cfg, 'reverse');
+      // the old table first (autovacuum may be working on it), so that no wait holds the application's writes
+      await exec(`LOCK TABLE ${O} IN ACCESS EXCLUSIVE MODE`);
       await exec(`LOCK TABLE ${S} IN EXCLUSIVE MODE`);
       replayed = await replayInTransaction(client, snap, cfg, 'reverse');
-      await exec(`LOCK TABLE ${O}, ${S} IN ACCESS EXCLUSIVE MODE`);
+      await exec(`LOCK TABLE ${S} IN ACCESS EXCLUSIVE MODE`);
       for (const s of captureRemovalStatements(cfg, 'reverse')) await exec(s);
       for (const s of record.reverse!) await exec(s);
       for (const s of record.forwardCapture!) await exec(s);
