@@ -1,4 +1,5 @@
 /** The benchmark's flags: --rows N --programs N --url URL --json --partitions N. */
+import { parseRatio } from '../cli/args.js';
 
 export interface BenchOptions {
   rows: number;
@@ -60,8 +61,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions | string {
         case '--impact-max-rate': o.impactMaxRate = int('--impact-max-rate', value(), 0, 100_000_000); break;
         case '--impact-latency-ratio': {
           const v = value();
-          const r = Number(v);
-          if (v === undefined || !/^[0-9]+(\.[0-9]+)?$/.test(v) || (r !== 0 && (r < 1.1 || r > 100))) throw new Error(`--impact-latency-ratio needs 0 (no guard) or a number from 1.1 to 100 (got ${v ?? 'nothing'})`);
+          const r = v === '0' ? 0 : v === undefined ? 'not a number' : parseRatio(v);
+          if (typeof r !== 'number') throw new Error(`--impact-latency-ratio needs 0 (no guard) or a number from 1.1 to 100 (got ${v ?? 'nothing'})`);
           o.impactLatencyRatio = r;
           break;
         }

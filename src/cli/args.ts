@@ -80,14 +80,21 @@ export function intFlag(flags: Flags, name: keyof Flags, min: number, max: numbe
   return n;
 }
 
+/** A latency ratio as text (`2`, `1.5`): the number when it is from 1.1 to 100, a problem otherwise. */
+export function parseRatio(v: string): number | 'not a number' | 'out of range' {
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(v)) return 'not a number';
+  const n = Number(v);
+  return n < 1.1 || n > 100 ? 'out of range' : n;
+}
+
 /** A ratio flag such as --max-latency-ratio 2: a number from 1.1 to 100. */
 export function ratioFlag(flags: Flags, name: keyof Flags): number | undefined {
   const v = flags[name];
   if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !/^[0-9]+(\.[0-9]+)?$/.test(v)) throw new UsageError(`--${name} takes a number such as 2 or 1.5`);
-  const n = Number(v);
-  if (n < 1.1 || n > 100) throw new UsageError(`--${name} must be between 1.1 and 100`);
-  return n;
+  const r = typeof v === 'string' ? parseRatio(v) : 'not a number';
+  if (r === 'not a number') throw new UsageError(`--${name} takes a number such as 2 or 1.5`);
+  if (r === 'out of range') throw new UsageError(`--${name} must be between 1.1 and 100`);
+  return r;
 }
 
 export const HELP = `partwise — turn a live PostgreSQL table into a LIST-partitioned table, step by step
