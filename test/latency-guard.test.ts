@@ -87,16 +87,39 @@ describe('latency guard against the server', () => {
       const guard = await LatencyGuard.start(db.config, 2, { sql: 'SELECT pg_sleep(s) FROM probe_delay', params: [] });
       try {
         await c.query(`UPDATE probe_delay SET s = 0.1`);
-        await sleep(1500);
+        // a verdict needs ten probes of the last 3 s: about 2 s of 100 ms probes taken every 100 ms
+        await sleep(2600);
         // no verdict before the copy has a measured rate
         expect(guard.decide(0, Date.now())).toBeNull();
         const cut = guard.decide(10_000, Date.now());
         expect(cut?.rate).toBe(7000);
         expect(cut!.probeMs).toBeGreaterThan(cut!.limitMs);
         await c.query(`UPDATE probe_delay SET s = 0.02`);
-        await sleep(1500);
+        await sleep(2000);
         const raised = guard.decide(7000, Date.now());
         expect(raised?.rate).toBe(7500);
+      } finally {
+        await guard.stop();
+      }
+    } finally {
+      await c.end();
+    }
+  });
+
+  it('watches the slow end: one probe in four slow cuts the rate though the median is normal', async () => {
+    db = await createTestDatabase('pw_test_guard');
+    const c = await connect(db.config);
+    try {
+      // 20 ms probes before; then every fourth probe takes 100 ms: the median stays at 20 ms, the p90 does not
+      await c.query(`CREATE TABLE probe_delay (tail bool NOT NULL); INSERT INTO probe_delay VALUES (false); CREATE SEQUENCE probe_n`);
+      const sql = `SELECT pg_sleep(CASE WHEN (SELECT tail FROM probe_delay) AND nextval('probe_n') % 4 = 0 THEN 0.1 ELSE 0.02 END)`;
+      const guard = await LatencyGuard.start(db.config, 2, { sql, params: [] });
+      try {
+        await c.query(`UPDATE probe_delay SET tail = true`);
+        await sleep(2600);
+        const cut = guard.decide(10_000, Date.now());
+        expect(cut?.rate).toBe(7000);
+        expect(cut!.probeMs).toBeGreaterThanOrEqual(100);
       } finally {
         await guard.stop();
       }

@@ -23,6 +23,8 @@ export interface LatencySummary {
 }
 
 export interface ApplicationImpact {
+  /** the writer's unmeasured first seconds (reported only to show they ran) */
+  warmup: LatencySummary;
   idle: LatencySummary;
   /** while one backend only spins a CPU (src/bench/cpuFloor.ts): the floor of any copy's cost on this machine */
   cpuFloor: LatencySummary;
@@ -49,6 +51,9 @@ export interface ApplicationImpact {
   checksumSummary: string;
 }
 
+/** the writer runs this long, unmeasured, before its idle period */
+export const WARMUP_SECONDS = 10;
+
 export function summarize(txs: WriterTransaction[]): LatencySummary {
   const ok = txs.filter((t) => !t.failed).map((t) => t.latencyMs);
   return { transactions: txs.length, p50Ms: percentile(ok, 50), p99Ms: percentile(ok, 99), maxMs: max(ok) };
@@ -62,7 +67,7 @@ function overlapping(txs: WriterTransaction[], fromMs: number, toMs: number): Wr
 export async function measureApplicationImpact(
   ctx: StepContext,
   env: NodeJS.ProcessEnv,
-  o: { rate: number; idleSeconds: number; rows: number; programs: number; maxRate: number; latencyRatio?: number },
+  o: { rate: number; idleSeconds: number; warmupSeconds?: number; rows: number; programs: number; maxRate: number; latencyRatio?: number },
   progress: (msg: string) => void,
 ): Promise<ApplicationImpact> {
   const { client, cfg } = ctx;
@@ -73,6 +78,14 @@ export async function measureApplicationImpact(
   const w: WriterOptions = { env, rate: o.rate, ids: sampled, programs: o.programs };
   const errors: string[] = [];
   let writerErrors = 0;
+
+  // unmeasured: the writer's first seconds pay for cold caches (new backends, and the pages it touches, evicted by the
+  // throughput runs before); the idle period is the reference of copy_p99_ratio and must be the steady state
+  const warmupSeconds = o.warmupSeconds ?? WARMUP_SECONDS;
+  progress(`writer warm-up (${warmupSeconds} s, not measured)`);
+  const warm = await runWriterChunk(w, warmupSeconds);
+  writerErrors += warm.errors;
+  errors.push(...warm.messages);
 
   progress(`writer idle period (${o.idleSeconds} s at ${o.rate} tx/s)`);
   const idle = await runWriterChunk(w, o.idleSeconds);
@@ -116,6 +129,7 @@ export async function measureApplicationImpact(
   const check = swap.ok ? await compareAfterSwap(ctx) : { ok: false, rows: 0, summary: `not compared: the swap failed (${swap.summary})` };
 
   return {
+    warmup: summarize(warm.transactions),
     idle: summarize(idle.transactions),
     cpuFloor: summarize(floor.result.transactions),
     cpuFloorSpins: floor.spins,

@@ -31,7 +31,9 @@ export const USAGE = `usage: npm run bench -- [--rows N] [--programs N] [--url p
   --pairs         baseline/partwise pairs of the copy throughput (default 5; the ratio is the median of the pairs')
   --partitions    partitions for the catalog and screen cost (default 1000)
   --rate          concurrent writer's transactions per second (pgbench -R, default 200)
-  --idle-seconds  length of the idle writer period (default 10)
+  --idle-seconds  length of the idle writer period, and of the floor period (default 30: the idle p99 is the
+                  reference of copy_p99_ratio, and it ranged from 3.2 to 10.5 ms between consecutive 20 s periods on
+                  the benchmark's VM; 10 s gives it by the 20th slowest of 2,000 writes)
   --impact-max-rate  partwise's --max-rate (rows/s) during the application-impact copy: the lever a DBA uses to keep
                   the application's latency close to normal (default half the measured baseline; 0 = unlimited)
   --impact-latency-ratio  partwise's --max-latency-ratio during that copy: the latency guard slows the copy while a
@@ -40,7 +42,7 @@ export const USAGE = `usage: npm run bench -- [--rows N] [--programs N] [--url p
                   partwise check advises to space out the checkpoints the copy's WAL triggers`;
 
 export function parseBenchArgs(argv: string[]): BenchOptions | string {
-  const o: BenchOptions = { rows: 2_000_000, programs: 50, json: false, pairs: 5, scalePartitions: 1000, writerRate: 200, idleSeconds: 10, impactMaxRate: null, impactLatencyRatio: 1.5 };
+  const o: BenchOptions = { rows: 2_000_000, programs: 50, json: false, pairs: 5, scalePartitions: 1000, writerRate: 200, idleSeconds: 30, impactMaxRate: null, impactLatencyRatio: 1.5 };
   const int = (name: string, v: string | undefined, min: number, maxValue: number): number => {
     const n = Number(v);
     if (v === undefined || !Number.isInteger(n) || n < min || n > maxValue) throw new Error(`${name} needs an integer between ${min} and ${maxValue} (got ${v ?? 'nothing'})`);

@@ -14,6 +14,7 @@
  *   now named cfg.table. A snapshot taken before the swap also works for installing reverse capture (the pk then
  *   comes from snap.source, the same table).
  */
+import { commitLazily } from './lazyCommit.js';
 import type pg from 'pg';
 import type { Config } from '../config/config.js';
 import type { Snapshot } from '../catalog/types.js';
@@ -206,6 +207,7 @@ export async function replayInTransaction(client: pg.ClientBase, snap: Snapshot,
 export async function replayBatch(client: pg.ClientBase, snap: Snapshot, cfg: Config, direction: Direction, limit: number): Promise<number> {
   await client.query('BEGIN');
   try {
+    await commitLazily(client);
     const applied = await replayInTransaction(client, snap, cfg, direction, limit);
     await client.query('COMMIT');
     return applied;

@@ -47,6 +47,7 @@
  * - Replay itself reads the current source row per key; a write racing with it logs again and is replayed later.
  *   When the backlog is drained after the last write, every key is equal on both sides.
  */
+import { commitLazily } from './lazyCommit.js';
 import type pg from 'pg';
 import type { Column } from '../catalog/types.js';
 import type { Config } from '../config/config.js';
@@ -206,6 +207,7 @@ export async function copyBatch(
   await client.query('BEGIN');
   try {
     if (opts.smoothWrites) await client.query(`SELECT set_config('backend_flush_after', $1, true)`, [SMOOTH_FLUSH_AFTER]);
+    await commitLazily(client);
     await lockCapture(client, cfg, 'forward');
     const row = (await client.query(`SELECT * FROM partwise.copy_checkpoint WHERE migration_id = $1 AND scope = $2 FOR UPDATE`, [t.migrationId, scope.id])).rows[0];
     if (!row) throw new Error(`no checkpoint for scope ${scope.id}: startScope first`);

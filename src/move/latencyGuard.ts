@@ -2,7 +2,7 @@
  * The latency guard (`partwise migrate --max-latency-ratio R`): the copy slows down when the application's commits
  * do. A probe session of its own commits a one-row update (partwise.latency_probe: the commit waits for its WAL to be
  * flushed, like an application's) every PROBE_EVERY_MS. Before the copy it measures the server's normal commit time; during the
- * copy, about once a second, it compares the probes' median with R times that, and the copy's rate follows AIMD:
+ * copy, about once a second, it compares the probes' p90 (the slow end: the application's tail) with R times that, and the copy's rate follows AIMD:
  * cut by 30 % when the probes are slow, raised by a small step when they are not, never below a floor.
  *
  * Why: the benchmark measured the application's p99 following the copy's rate (2,000,000 rows on 2 cores: 2.8x
@@ -10,17 +10,24 @@
  */
 import type pg from 'pg';
 import { openSession } from '../db/session.js';
-import { median } from '../stats.js';
+import { percentile } from '../stats.js';
 
 export const PROBE_EVERY_MS = 100;
 /** probes before the copy that set the normal commit time */
-export const CALIBRATION_PROBES = 15;
+export const CALIBRATION_PROBES = 30;
+/**
+ * The guard watches the slow end of the probes, not their middle: the copy shows in the application's tail first. The
+ * benchmark measured probes during a copy at 45,000 rows/s on 2 cores: median 0.49 -> 0.58 ms, p90 0.70 -> 1.99 ms,
+ * while the application's p99 went 2.2x.
+ */
+export const GUARD_PERCENTILE = 90;
 /** the copy's rate is never cut below this (rows/s): it always finishes */
 export const GUARD_FLOOR_ROWS_PER_S = 500;
 const DECIDE_EVERY_MS = 1000;
 /** only recent probes count: a pause or a check between programs must not carry into the next decision */
-const WINDOW_MS = 2000;
-const MIN_WINDOW = 3;
+const WINDOW_MS = 3000;
+/** a p90 needs a few probes: 10 is about a second of them */
+const MIN_WINDOW = 10;
 
 export interface Probe {
   sql: string;
@@ -47,7 +54,7 @@ export interface GuardChange {
 
 /**
  * AIMD, pure. `current`: the guard's rate (null: not limiting yet); `copyRate`: what the copy achieves now;
- * `slow`: the probes' median is over the limit. A cut starts from the copy's achieved rate when the guard was not
+ * `slow`: the probes' p90 is over the limit. A cut starts from the copy's achieved rate when the guard was not
  * limiting; a raise adds `step`; a raise past `ceiling` lifts the guard's limit altogether.
  */
 export function nextGuardRate(current: number | null, copyRate: number, slow: boolean, step: number, ceiling: number): number | null {
@@ -88,7 +95,7 @@ export class LatencyGuard {
         times.push(await probe(session, probeQuery));
         await new Promise((r) => setTimeout(r, PROBE_EVERY_MS / 2));
       }
-      const guard = new LatencyGuard(session, ratio, median(times), probeQuery);
+      const guard = new LatencyGuard(session, ratio, percentile(times, GUARD_PERCENTILE), probeQuery);
       guard.schedule();
       return guard;
     } catch (e) {
@@ -121,16 +128,16 @@ export class LatencyGuard {
   }
 
   /**
-   * After a batch: about once a second, compares the window's median with the limit and moves the rate.
-   * Returns the change when the rate moved.
+   * After a batch: about once a second, compares the window's p90 with the limit and moves the rate.
+   * Returns the change when the rate moved. The window then starts again: the probes before a change measured the
+   * old rate, and one slow moment must not cut twice.
    */
   decide(copyRate: number, now: number = Date.now()): GuardChange | null {
     // no verdict without a measured copy rate (the first batches) nor after the probe failed
     if (this.probeError !== null || copyRate <= 0 || now - this.lastDecision < DECIDE_EVERY_MS) return null;
     const recent = this.window.filter((x) => now - x.at <= WINDOW_MS);
     if (recent.length < MIN_WINDOW) return null;
-    const probeMs = median(recent.map((x) => x.ms));
-    this.window = [];
+    const probeMs = percentile(recent.map((x) => x.ms), GUARD_PERCENTILE);
     this.lastDecision = now;
     const slow = probeMs > this.limitMs;
     if (slow && this.rate === null) this.reference = Math.max(copyRate, GUARD_FLOOR_ROWS_PER_S);
@@ -138,6 +145,7 @@ export class LatencyGuard {
     const next = nextGuardRate(this.rate, copyRate, slow, Math.max(50, Math.round(ref * 0.05)), ref * 2);
     if (next === this.rate) return null;
     this.rate = next;
+    this.window = [];
     return { rate: next, probeMs, limitMs: this.limitMs };
   }
 

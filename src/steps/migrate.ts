@@ -19,7 +19,7 @@ import { compareData } from '../move/checksum.js';
 import { readControls, setControls, type Controls } from '../move/control.js';
 import { copyBatch, keyScope, readCheckpoints, startScope, type CopyTarget, type ProgressCount, type Scope } from '../move/copy.js';
 import { addColumnStatement, backfillColumns, columnsFingerprint, detectDrift } from '../move/drift.js';
-import { CALIBRATION_PROBES, effectiveRate, LatencyGuard, migrationProbe, type Probe } from '../move/latencyGuard.js';
+import { CALIBRATION_PROBES, GUARD_PERCENTILE, effectiveRate, LatencyGuard, migrationProbe, type Probe } from '../move/latencyGuard.js';
 import { countByKey, findProgram, partitionPrograms, programList, REST_PROGRAM, restMarkerUsable, type ProgramEntry } from '../move/programs.js';
 import { blocksForRows, eta, RateMeter, sleep } from '../move/progress.js';
 import { intFlag, ratioFlag, type Flags } from '../cli/args.js';
@@ -342,7 +342,7 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
   if (opts.maxLatencyRatio) {
     try {
       guard = await LatencyGuard.start(ctx.connection, opts.maxLatencyRatio, opts.guardProbe ?? migrationProbe(migrationId));
-      emit({ type: 'info', message: `latency guard: a commit takes ${guard.baselineMs.toFixed(1)} ms before the copy (median of ${CALIBRATION_PROBES} probes); the copy slows down while commits take more than ${guard.limitMs.toFixed(1)} ms` });
+      emit({ type: 'info', message: `latency guard: a commit takes ${guard.baselineMs.toFixed(1)} ms before the copy (p${GUARD_PERCENTILE} of ${CALIBRATION_PROBES} probes); the copy slows down while the slowest tenth of commits take more than ${guard.limitMs.toFixed(1)} ms` });
     } catch (e) {
       // the guard is a comfort, not a condition: without it the copy runs under --max-rate alone
       emit({ type: 'warn', message: `latency guard: could not measure commits before the copy (${(e as Error).message}); the copy runs without the guard${controls.maxRate === null ? '' : ` at --max-rate ${controls.maxRate} rows/s`}` });
