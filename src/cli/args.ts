@@ -113,7 +113,8 @@ Commands (headless; --json prints one JSON object per line: events, then a resul
                  (--program ID|LABEL, default the largest; --rows 100; --keep leaves the sample)
   migrate        copy the rows with change capture (--mode one|all|gradual)
                  (--batch-size N, --max-rate ROWS_PER_S, --sleep-ms N; --max-latency-ratio R
-                 slows the copy while a probe commit takes over R times its time before the copy)
+                 slows the copy while the slowest tenth of probe commits take over R times
+                 their time before the copy)
   pause, resume  pause / resume a running migration from any terminal
   swap           swap the partitioned table in by rename (needs --yes)
   rollback       undo, before or after the swap, losing no write (needs --yes)
