@@ -13,7 +13,7 @@ import { runChildMigrate, type ChildMigrate } from './childMigrate.js';
 import { withSpinningBackend } from './cpuFloor.js';
 import { max, percentile } from '../stats.js';
 import { walMark, walSince, type WalActivity } from './walActivity.js';
-import { runWriterChunk, startWriter, writerSetupSql, type WriterOptions, type WriterTransaction } from './writer.js';
+import { runWriterChunk, startWriter, writerSetupSql, type WriterChunk, type WriterOptions, type WriterTransaction } from './writer.js';
 
 export interface LatencySummary {
   transactions: number;
@@ -78,24 +78,24 @@ export async function measureApplicationImpact(
   const w: WriterOptions = { env, rate: o.rate, ids: sampled, programs: o.programs };
   const errors: string[] = [];
   let writerErrors = 0;
+  /** every writer period's failures count, whether or not the period is measured */
+  const tally = (c: WriterChunk): WriterChunk => {
+    writerErrors += c.errors;
+    errors.push(...c.messages);
+    return c;
+  };
 
   // unmeasured: the writer's first seconds pay for cold caches (new backends, and the pages it touches, evicted by the
   // throughput runs before); the idle period is the reference of copy_p99_ratio and must be the steady state
   const warmupSeconds = o.warmupSeconds ?? WARMUP_SECONDS;
   progress(`writer warm-up (${warmupSeconds} s, not measured)`);
-  const warm = await runWriterChunk(w, warmupSeconds);
-  writerErrors += warm.errors;
-  errors.push(...warm.messages);
+  const warm = tally(await runWriterChunk(w, warmupSeconds));
 
   progress(`writer idle period (${o.idleSeconds} s at ${o.rate} tx/s)`);
-  const idle = await runWriterChunk(w, o.idleSeconds);
-  writerErrors += idle.errors;
-  errors.push(...idle.messages);
+  const idle = tally(await runWriterChunk(w, o.idleSeconds));
 
   progress(`writer while one backend only spins a CPU (${o.idleSeconds} s): the floor of any copy's cost here`);
-  const floor = await withSpinningBackend(ctx.connection, () => runWriterChunk(w, o.idleSeconds));
-  writerErrors += floor.result.errors;
-  errors.push(...floor.result.messages);
+  const floor = await withSpinningBackend(ctx.connection, async () => tally(await runWriterChunk(w, o.idleSeconds)));
 
   const copyArgs = [...(o.maxRate ? ['--max-rate', String(o.maxRate)] : []), ...(o.latencyRatio ? ['--max-latency-ratio', String(o.latencyRatio)] : [])];
   progress(`copy in a child process (partwise migrate --mode all ${copyArgs.join(' ')}) under the writer`);
@@ -104,9 +104,7 @@ export async function measureApplicationImpact(
   const mark = await walMark(client);
   const migrate = await runChildMigrate(env, copyArgs);
   const copyWal = await walSince(client, mark);
-  const copyTx = await copyWriter.stop();
-  writerErrors += copyTx.errors;
-  errors.push(...copyTx.messages);
+  const copyTx = tally(await copyWriter.stop());
   if (migrate.exitCode !== 0) throw new Error(`partwise migrate exited with ${migrate.exitCode}: ${migrate.tail.join(' | ')}`);
   const copied = Number((await client.query(`SELECT count(*)::int8 AS n FROM ${qname(cfg.schema, cfg.newTable)}`)).rows[0].n);
 
@@ -120,9 +118,7 @@ export async function measureApplicationImpact(
   const swapStart = Date.now();
   const swap = await runSwap(ctx);
   const swapEnd = Date.now();
-  const swapTx = await swapWriter;
-  writerErrors += swapTx.errors;
-  errors.push(...swapTx.messages);
+  const swapTx = tally(await swapWriter);
   const during = overlapping(swapTx.transactions, swapStart, swapEnd);
 
   progress('checksums after the swap');

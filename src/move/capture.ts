@@ -14,12 +14,12 @@
  *   now named cfg.table. A snapshot taken before the swap also works for installing reverse capture (the pk then
  *   comes from snap.source, the same table).
  */
-import { commitLazily } from './lazyCommit.js';
 import type pg from 'pg';
 import type { Config } from '../config/config.js';
 import type { Snapshot } from '../catalog/types.js';
 import { ident, lit } from '../db/quote.js';
 import { captureNames, copiedColumns, originalTable, requireKeyColumns, type Direction } from './captureNames.js';
+import { commitLazily } from './lazyCommit.js';
 
 export type { Direction } from './captureNames.js';
 export { captureNames } from './captureNames.js';

@@ -47,13 +47,13 @@
  * - Replay itself reads the current source row per key; a write racing with it logs again and is replayed later.
  *   When the backlog is drained after the last write, every key is equal on both sides.
  */
-import { commitLazily } from './lazyCommit.js';
 import type pg from 'pg';
 import type { Column } from '../catalog/types.js';
 import type { Config } from '../config/config.js';
 import { ident, qname } from '../db/quote.js';
 import { lockCapture } from './capture.js';
 import { captureNames } from './captureNames.js';
+import { commitLazily } from './lazyCommit.js';
 
 /** What one run of the copy walks: all rows, one program, or the keys without a lookup row. */
 export type Scope =
