@@ -1,6 +1,6 @@
 /**
  * The copy's batches and the replay's transactions commit lazily (synchronous_commit off for that transaction only,
- * src/move/lazyCommit.ts), and nothing else does: a statement trigger on the new table records the setting in force
+ * src/exec/lazyCommit.ts), and nothing else does: a statement trigger on the new table records the setting in force
  * whenever rows reach it.
  */
 import { afterEach, describe, expect, it } from 'vitest';

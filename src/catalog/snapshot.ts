@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Config } from '../config/config.js';
 import { ident, qname } from '../db/quote.js';
+import { CATALOG_SEARCH_PATH, withTransaction } from '../exec/transaction.js';
 import { sqlFile, sqlTemplate } from '../sqlFiles.js';
 import type {
   Blocker, Column, Constraint, Dependent, ForeignKeyIn, Grant, Index, LookupRow, OwnedSequence, Partition,
@@ -98,10 +99,8 @@ async function readLookupRows(client: pg.ClientBase, cfg: Config, lookup: TableI
  * One consistent read of everything the planner, check and verify need: a REPEATABLE READ, READ ONLY
  * transaction, with search_path = pg_catalog so every name the server prints is schema-qualified.
  */
-export async function takeSnapshot(client: pg.ClientBase, cfg: Config): Promise<Snapshot> {
-  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-  try {
-    await client.query(`SELECT set_config('search_path', 'pg_catalog, pg_temp', true)`);
+export function takeSnapshot(client: pg.ClientBase, cfg: Config): Promise<Snapshot> {
+  return withTransaction(client, { isolation: 'repeatable read', readOnly: true, settings: [CATALOG_SEARCH_PATH] }, async () => {
     const server = camel<ServerInfo>((await client.query(sqlFile('catalog/server.sql'))).rows[0] as Row);
     const schemaExists = (await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [cfg.schema])).rowCount === 1;
     const source = await readTable(client, cfg.schema, cfg.table);
@@ -119,13 +118,9 @@ export async function takeSnapshot(client: pg.ClientBase, cfg: Config): Promise<
     const defaultAclGrantees = (await client.query<{ grantee: string }>(sqlFile('catalog/default_acl.sql'), [cfg.schema])).rows.map((r) => r.grantee);
     const sessionsOnSource = source ? await rows<Blocker>(client, 'long_transactions.sql', [source.oid]) : [];
     const journalExists = (await client.query(`SELECT 1 FROM pg_namespace WHERE nspname = 'partwise'`)).rowCount === 1;
-    await client.query('COMMIT');
     return {
       takenAt: new Date().toISOString(),
       server, privileges, schemaExists, source, lookup, lookupRows, target, old, defaultAclGrantees, sessionsOnSource, journalExists,
     };
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  }
+  });
 }

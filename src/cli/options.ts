@@ -1,5 +1,5 @@
 import type { Config } from '../config/config.js';
-import type { RetryPolicy } from '../exec/runStep.js';
+import type { RetryPolicy } from '../exec/retry.js';
 import type { DemoOptions } from './connectForCommand.js';
 import { intFlag, UsageError, type Flags } from './args.js';
 

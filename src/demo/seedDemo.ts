@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { withTransaction } from '../exec/transaction.js';
 
 export interface SeedDemoOptions {
   rows: number;
@@ -42,10 +43,8 @@ export async function seedDemo(client: Queryable, opts: SeedDemoOptions): Promis
 
   const started = Date.now();
   // One transaction: a failed or interrupted seed leaves nothing half-built.
-  await client.query('BEGIN');
-  try {
-    // Hosted servers often set a statement_timeout shorter than a large seed.
-    await client.query('SET LOCAL statement_timeout = 0');
+  // Hosted servers often set a statement_timeout shorter than a large seed.
+  await withTransaction(client, { settings: [['statement_timeout', '0']] }, async () => {
     if (opts.reset) {
       progress('Removing the previous demo and partwise leftovers');
       await dropDemo(client);
@@ -60,11 +59,7 @@ export async function seedDemo(client: Queryable, opts: SeedDemoOptions): Promis
       [String(rows), String(programs)],
     );
     await client.query(seedSql);
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  }
+  });
   progress(`Demo ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
 }
 

@@ -2,7 +2,8 @@ import type pg from 'pg';
 import type { Emit, PersonError } from '../events.js';
 import type { Step } from '../plan/types.js';
 import { personError } from './errors.js';
-import { runStep, StepFailed, type RetryPolicy } from './runStep.js';
+import { TransactionFailed, type RetryPolicy } from './retry.js';
+import { runStep } from './runStep.js';
 
 export interface FailureWords {
   /** what the failure left unchanged */
@@ -24,7 +25,7 @@ export async function runReported(client: pg.ClientBase, step: Step, policy: Ret
   try {
     await runStep(client, step, policy, emit);
   } catch (e) {
-    const f = e instanceof StepFailed ? e : undefined;
+    const f = e instanceof TransactionFailed ? e : undefined;
     const blockers = f?.blockers ?? [];
     const err = personError(f?.cause ?? e, {
       statement: f?.statement,

@@ -19,7 +19,7 @@ import type { Config } from '../config/config.js';
 import type { Snapshot } from '../catalog/types.js';
 import { ident, lit } from '../db/quote.js';
 import { captureNames, copiedColumns, originalTable, requireKeyColumns, type Direction } from './captureNames.js';
-import { commitLazily } from './lazyCommit.js';
+import { withTransaction } from '../exec/transaction.js';
 
 export type { Direction } from './captureNames.js';
 export { captureNames } from './captureNames.js';
@@ -204,17 +204,8 @@ export async function replayInTransaction(client: pg.ClientBase, snap: Snapshot,
 }
 
 /** One replay batch in its own transaction. */
-export async function replayBatch(client: pg.ClientBase, snap: Snapshot, cfg: Config, direction: Direction, limit: number): Promise<number> {
-  await client.query('BEGIN');
-  try {
-    await commitLazily(client);
-    const applied = await replayInTransaction(client, snap, cfg, direction, limit);
-    await client.query('COMMIT');
-    return applied;
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  }
+export function replayBatch(client: pg.ClientBase, snap: Snapshot, cfg: Config, direction: Direction, limit: number): Promise<number> {
+  return withTransaction(client, { lazyCommit: true }, () => replayInTransaction(client, snap, cfg, direction, limit));
 }
 
 /**

@@ -8,6 +8,7 @@ import type pg from 'pg';
 import type { Column, Snapshot } from '../catalog/types.js';
 import type { Config } from '../config/config.js';
 import { ident, qname } from '../db/quote.js';
+import { withTransaction } from '../exec/transaction.js';
 import { sqlFile } from '../sqlFiles.js';
 import { captureNames, copiedColumns, requireKeyColumns } from './captureNames.js';
 
@@ -45,7 +46,7 @@ async function rowHash(client: pg.ClientBase, columns: Column[], versionNum: num
  * Compares source and new table (forward direction, before the swap). `onlyKey`: one program (gradual mode).
  * Runs its own REPEATABLE READ transaction.
  */
-export async function compareData(client: pg.ClientBase, snap: Snapshot, cfg: Config, onlyKey?: string): Promise<DataComparison> {
+export function compareData(client: pg.ClientBase, snap: Snapshot, cfg: Config, onlyKey?: string): Promise<DataComparison> {
   const source = snap.source!;
   const keyCols = requireKeyColumns(source);
   const columns = copiedColumns(snap, 'forward');
@@ -57,9 +58,7 @@ export async function compareData(client: pg.ClientBase, snap: Snapshot, cfg: Co
   const pkRow = `ROW(${keyCols.map((c) => `s.${ident(c.name)}`).join(', ')})`;
   const labels = new Map(snap.lookupRows.map((r) => [r.key, r.label]));
 
-  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-  try {
-    await client.query(`SELECT set_config('statement_timeout', '0', true)`);
+  return withTransaction(client, { isolation: 'repeatable read', readOnly: true, settings: [['statement_timeout', '0']] }, async () => {
     const logExists = (await client.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [log])).rows[0].ok as boolean;
     const pending = logExists ? Number((await client.query(`SELECT count(*)::int8 AS n FROM ${log}`)).rows[0].n) : 0;
     const notPending = logExists
@@ -94,14 +93,10 @@ export async function compareData(client: pg.ClientBase, snap: Snapshot, cfg: Co
       }
       programs.push({ key, label: key === null ? null : labels.get(key) ?? null, sourceRows: s.n, targetRows: t.n, sourceSum: s.h, targetSum: t.h, ok, sample });
     }
-    await client.query('COMMIT');
     const order = new Map(snap.lookupRows.map((r, i) => [r.key, i]));
     programs.sort((x, y) => (order.get(x.key ?? '') ?? 1e9) - (order.get(y.key ?? '') ?? 1e9) || String(x.key).localeCompare(String(y.key)));
     return { ok: programs.every((p) => p.ok), programs, pending, rowsCompared: programs.reduce((n, p) => n + p.sourceRows, 0) };
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  }
+  });
 }
 
 export interface DataVerification {

@@ -53,7 +53,7 @@ import type { Config } from '../config/config.js';
 import { ident, qname } from '../db/quote.js';
 import { lockCapture } from './capture.js';
 import { captureNames } from './captureNames.js';
-import { commitLazily } from './lazyCommit.js';
+import { withTransaction } from '../exec/transaction.js';
 
 /** What one run of the copy walks: all rows, one program, or the keys without a lookup row. */
 export type Scope =
@@ -204,10 +204,8 @@ export async function copyBatch(
 ): Promise<BatchResult> {
   const { cfg } = t;
   const count: ProgressCount = opts.count ?? { by: 'returning' };
-  await client.query('BEGIN');
-  try {
-    if (opts.smoothWrites) await client.query(`SELECT set_config('backend_flush_after', $1, true)`, [SMOOTH_FLUSH_AFTER]);
-    await commitLazily(client);
+  const settings: Array<[string, string]> = opts.smoothWrites ? [['backend_flush_after', SMOOTH_FLUSH_AFTER]] : [];
+  return withTransaction(client, { settings, lazyCommit: true }, async (): Promise<BatchResult> => {
     await lockCapture(client, cfg, 'forward');
     const row = (await client.query(`SELECT * FROM partwise.copy_checkpoint WHERE migration_id = $1 AND scope = $2 FOR UPDATE`, [t.migrationId, scope.id])).rows[0];
     if (!row) throw new Error(`no checkpoint for scope ${scope.id}: startScope first`);
@@ -218,7 +216,6 @@ export async function copyBatch(
         `UPDATE partwise.copy_checkpoint SET filenode = $3, end_block = $4, next_block = 0, done = false, updated_at = now() WHERE migration_id = $1 AND scope = $2`,
         [t.migrationId, scope.id, f.filenode, f.blocks],
       );
-      await client.query('COMMIT');
       return { copiedByProgram: new Map(), copied: 0, checkpoint: { ...c, filenode: f.filenode, endBlock: f.blocks, nextBlock: 0, done: false }, restarted: true, path: null };
     }
     const from = c.nextBlock;
@@ -310,13 +307,9 @@ export async function copyBatch(
       `UPDATE partwise.copy_checkpoint SET next_block = $3, copied = copied + $4, done = $5, updated_at = now() WHERE migration_id = $1 AND scope = $2`,
       [t.migrationId, scope.id, to, copied, done],
     );
-    await client.query('COMMIT');
     c = { ...c, nextBlock: to, copied: c.copied + copied, done };
     return { copiedByProgram, copied, checkpoint: c, restarted: false, path, countMismatch };
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  }
+  });
 }
 
 /**

@@ -8,28 +8,23 @@ import type { Column } from '../catalog/types.js';
 import type { Config } from '../config/config.js';
 import { ident, qname } from '../db/quote.js';
 import { columnDefinition } from '../plan/ddl.js';
+import { CATALOG_SEARCH_PATH, withTransaction } from '../exec/transaction.js';
 import { sqlFile } from '../sqlFiles.js';
 import { lockCapture } from './capture.js';
 
 type Row = Record<string, unknown>;
 
 /** Columns of one table, read like the catalog snapshot does (search_path = pg_catalog: type names qualified). */
-export async function readColumns(client: pg.ClientBase, schema: string, table: string): Promise<Column[]> {
-  await client.query('BEGIN READ ONLY');
-  try {
-    await client.query(`SELECT set_config('search_path', 'pg_catalog, pg_temp', true)`);
+export function readColumns(client: pg.ClientBase, schema: string, table: string): Promise<Column[]> {
+  return withTransaction(client, { readOnly: true, settings: [CATALOG_SEARCH_PATH] }, async () => {
     const oid = (await client.query(`SELECT to_regclass($1)::oid::int8 AS oid`, [qname(schema, table)])).rows[0].oid;
     const r = oid === null ? { rows: [] as Row[] } : await client.query(sqlFile('catalog/columns.sql'), [oid]);
-    await client.query('COMMIT');
     return r.rows.map((x: Row) => {
       const out: Row = {};
       for (const [k, v] of Object.entries(x)) out[k.replace(/_([a-z])/g, (_, ch: string) => ch.toUpperCase())] = v;
       return out as unknown as Column;
     });
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  }
+  });
 }
 
 export interface Drift {
@@ -70,19 +65,13 @@ export async function backfillColumns(client: pg.ClientBase, cfg: Config, column
   const set = cols.map((c) => `${ident(c.name)} = s.${ident(c.name)}`).join(', ');
   const match = [...keyColumns.map((c) => c.name), cfg.key].map((n) => `t.${ident(n)} = s.${ident(n)}`).join(' AND ');
   const differs = cols.map((c) => `t.${ident(c.name)} IS DISTINCT FROM s.${ident(c.name)}`).join(' OR ');
-  await client.query('BEGIN');
-  try {
+  return withTransaction(client, { settings: [['statement_timeout', '0']] }, async () => {
     await lockCapture(client, cfg, 'forward');
-    await client.query(`SELECT set_config('statement_timeout', '0', true)`);
     const r = await client.query(
       `UPDATE ${qname(cfg.schema, cfg.newTable)} t SET ${set} FROM ONLY ${qname(cfg.schema, cfg.table)} s WHERE ${match} AND (${differs})`,
     );
-    await client.query('COMMIT');
     return r.rowCount ?? 0;
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  }
+  });
 }
 
 /** A cheap fingerprint of both tables' live columns (one catalog query): detectDrift runs only when it changes. */

@@ -3,6 +3,7 @@ import type { Snapshot } from '../catalog/types.js';
 import type { Config } from '../config/config.js';
 import { ident, qname } from '../db/quote.js';
 import type { ProgramState } from '../events.js';
+import { withTransaction } from '../exec/transaction.js';
 import { expectedListBound } from '../plan/listBound.js';
 
 /** The programs a copy reports on: one per lookup row (creation order), then the keys without a lookup row. */
@@ -60,22 +61,16 @@ export function partitionPrograms(snap: Snapshot, keyType: string, keys: Iterabl
 }
 
 /** Rows per key: one GROUP BY at start (no statement timeout: it reads the whole table once). */
-export async function countByKey(client: pg.ClientBase, cfg: Config): Promise<Map<string, number>> {
-  await client.query('BEGIN READ ONLY');
-  try {
-    await client.query(`SELECT set_config('statement_timeout', '0', true)`);
-    // one backend, no parallel workers: this runs beside the application, whose CPUs they would take
-    await client.query(`SELECT set_config('max_parallel_workers_per_gather', '0', true)`);
+export function countByKey(client: pg.ClientBase, cfg: Config): Promise<Map<string, number>> {
+  // no statement timeout; one backend, no parallel workers: this runs beside the application, whose CPUs they would take
+  const settings: Array<[string, string]> = [['statement_timeout', '0'], ['max_parallel_workers_per_gather', '0']];
+  return withTransaction(client, { readOnly: true, settings }, async () => {
     const r = await client.query<{ k: string; n: string }>(
       // grouped by the key itself, cast to text once per group (a cast per row made this count take 1.7x as long)
       `SELECT g.k::text AS k, g.n FROM (SELECT ${ident(cfg.key)} AS k, count(*)::int8 AS n FROM ONLY ${qname(cfg.schema, cfg.table)} WHERE ${ident(cfg.key)} IS NOT NULL GROUP BY 1) g`,
     );
-    await client.query('COMMIT');
     return new Map(r.rows.map((x) => [x.k, Number(x.n)]));
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  }
+  });
 }
 
 /** `copiedByProgram`: copy_progress, per key and for the rest as a whole under REST_PROGRAM (see copiedOf). */

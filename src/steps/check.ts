@@ -3,6 +3,7 @@ import { EXIT } from '../events.js';
 import { takeSnapshot } from '../catalog/snapshot.js';
 import type { Snapshot, TableInfo } from '../catalog/types.js';
 import { ident, qname } from '../db/quote.js';
+import { withTransaction } from '../exec/transaction.js';
 import { isSupportedKeyType } from '../plan/listBound.js';
 import { uniquenessNotes } from '../plan/planCreate.js';
 import type { StepContext, StepResult } from './context.js';
@@ -216,15 +217,7 @@ async function dataChecks(ctx: StepContext, snap: Snapshot): Promise<CheckItem[]
   const k = ident(cfg.key);
   const items: CheckItem[] = [];
   // two full scans of a possibly large table: a read-only transaction with a statement_timeout suited to them
-  await ctx.client.query(`BEGIN READ ONLY`);
-  try {
-    await ctx.client.query(`SELECT set_config('statement_timeout', '30min', true)`);
-    await dataScans(ctx, items, src, k);
-    await ctx.client.query('COMMIT');
-  } catch (e) {
-    await ctx.client.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  }
+  await withTransaction(ctx.client, { readOnly: true, settings: [['statement_timeout', '30min']] }, () => dataScans(ctx, items, src, k));
   return items;
 }
 

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { Config } from '../config/config.js';
 import type { Emit } from '../events.js';
-import type { RetryPolicy } from '../exec/runStep.js';
+import type { RetryPolicy } from '../exec/retry.js';
 
 /** What every step gets: one session, the resolved config, where to send events. */
 export interface StepContext {

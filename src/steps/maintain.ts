@@ -6,7 +6,9 @@ import type { PartitionedTableInfo, Snapshot, TableInfo } from '../catalog/types
 import { ident, lit, qname } from '../db/quote.js';
 import { EXIT } from '../events.js';
 import { personError } from '../exec/errors.js';
-import { runStep, StepFailed } from '../exec/runStep.js';
+import { TransactionFailed } from '../exec/retry.js';
+import { runStep } from '../exec/runStep.js';
+import { CATALOG_SEARCH_PATH, withTransaction } from '../exec/transaction.js';
 import { Journal } from '../journal/journal.js';
 import { planCreate, plannedPartitionNames, securityStatements } from '../plan/planCreate.js';
 import type { Step } from '../plan/types.js';
@@ -23,17 +25,8 @@ export interface MaintainTarget {
 }
 
 /** A partitioned table read with search_path = pg_catalog, as takeSnapshot does, so every printed name is qualified. */
-export async function readPartitionedQualified(client: pg.ClientBase, schema: string, name: string): Promise<PartitionedTableInfo | null> {
-  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-  try {
-    await client.query(`SELECT set_config('search_path', 'pg_catalog, pg_temp', true)`);
-    const t = await readPartitioned(client, schema, name);
-    await client.query('COMMIT');
-    return t;
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  }
+export function readPartitionedQualified(client: pg.ClientBase, schema: string, name: string): Promise<PartitionedTableInfo | null> {
+  return withTransaction(client, { isolation: 'repeatable read', readOnly: true, settings: [CATALOG_SEARCH_PATH] }, () => readPartitioned(client, schema, name));
 }
 
 /**
@@ -169,7 +162,7 @@ export async function runMaintain(ctx: StepContext): Promise<StepResult> {
         await runStep(client, run, ctx.retry, emit);
       } catch (e) {
         // a row of this key reached the default since it was read: move it instead
-        const f = e instanceof StepFailed ? e : undefined;
+        const f = e instanceof TransactionFailed ? e : undefined;
         if (!defaultPart || run !== step || (f?.cause as { code?: string } | undefined)?.code !== CHECK_VIOLATION) throw e;
         run = moveStep(t, key, label, partition, defaultPart, 1);
         emit({ type: 'info', message: `rows of ${label ?? key} arrived in the default partition meanwhile: moving them instead` });
@@ -177,7 +170,7 @@ export async function runMaintain(ctx: StepContext): Promise<StepResult> {
         await runStep(client, run, ctx.retry, emit);
       }
     } catch (e) {
-      const f = e instanceof StepFailed ? e : undefined;
+      const f = e instanceof TransactionFailed ? e : undefined;
       const err = personError(f?.cause ?? e, {
         statement: f?.statement,
         unchanged: `step "${run.title}" was rolled back (its rows are still in the default partition, the application reads them as before); ${created.length} partition(s) before it are in place`,

@@ -11,7 +11,9 @@ import type { Snapshot } from '../catalog/types.js';
 import { ident, qname } from '../db/quote.js';
 import { EXIT, type ProgramState } from '../events.js';
 import { personError } from '../exec/errors.js';
-import { runStep, StepFailed } from '../exec/runStep.js';
+import { TransactionFailed } from '../exec/retry.js';
+import { runStep } from '../exec/runStep.js';
+import { withTransaction } from '../exec/transaction.js';
 import { Journal } from '../journal/journal.js';
 import { captureBacklog, captureInstalled, captureObjectStatements, captureTriggerStatements, drainLog, resetCopyCheckpoints } from '../move/capture.js';
 import { captureKeyColumns, copiedColumns } from '../move/captureNames.js';
@@ -54,18 +56,13 @@ class DriftStop extends Error {
  */
 async function recordCopied(client: pg.ClientBase, migrationId: number, perKey: Array<[string, number]>, dropRestMarker: boolean): Promise<void> {
   const keys = perKey.map(([k]) => k);
-  await client.query('BEGIN');
-  try {
+  await withTransaction(client, {}, async () => {
     await client.query(`DELETE FROM partwise.copy_progress WHERE migration_id = $1 AND program = ANY($2::text[])`, [migrationId, dropRestMarker ? [...keys, REST_PROGRAM] : keys]);
     await client.query(
       `INSERT INTO partwise.copy_progress (migration_id, program, copied) SELECT $1, k, n FROM unnest($2::text[], $3::int8[]) AS u(k, n)`,
       [migrationId, keys, perKey.map(([, n]) => n)],
     );
-    await client.query('COMMIT');
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  }
+  });
 }
 
 /** One process copies a table at a time; a killed predecessor's session may need a moment to go away. */
@@ -114,7 +111,7 @@ export async function runMigrate(ctx: StepContext, opts: MigrateOptions): Promis
     await journal.finish(logId, result.ok ? 'done' : 'failed', result.ok ? undefined : result.summary, { mode: opts.mode, ...(result.data as object) });
     return result;
   } catch (e) {
-    const f = e instanceof StepFailed ? e : undefined;
+    const f = e instanceof TransactionFailed ? e : undefined;
     const err = personError(f?.cause ?? e, {
       statement: f?.statement,
       unchanged: 'every batch committed before this error is kept and journaled; the one in flight was rolled back',

@@ -8,16 +8,18 @@
  * forward capture. End state: "migrated, not swapped" — the partitioned copy is in sync and captured, verify --data
  * and swap can run again, or rollback again to remove it.
  */
+import { TransactionFailed, transactionFailure } from '../exec/retry.js';
 import { runReported } from '../exec/runReported.js';
 import { takeSnapshot } from '../catalog/snapshot.js';
 import { qname } from '../db/quote.js';
 import { EXIT } from '../events.js';
 import { Journal } from '../journal/journal.js';
-import { captureInstalled, captureRemovalStatements, lockCapture, replayInTransaction } from '../move/capture.js';
+import { captureInstalled, captureRemovalStatements } from '../move/capture.js';
 import { planRollbackBeforeSwap } from '../plan/planRollback.js';
 import type { Step } from '../plan/types.js';
 import type { StepContext, StepResult } from './context.js';
-import { afterSwitch, drainBeforeLock, isSwapped, LockRetriesExhausted, lockedTransaction, transactionFailure, type SwapJournal } from './swap.js';
+import { afterSwitch, drainBeforeLock, isSwapped, type SwapJournal } from './swap.js';
+import { switchTables } from './switchTables.js';
 
 /** The copy's progress and verifications belong to the table that is being dropped. */
 function clearCopyJournal(migrationId: number): string[] {
@@ -88,27 +90,25 @@ async function rollbackAfterSwap(ctx: StepContext): Promise<StepResult> {
   const t0 = Date.now();
   // the writes logged since the swap are copied back before the locks; under them only the last moment's remain
   const predrained = await drainBeforeLock(client, snap, cfg, 'reverse');
-  let replayed = 0;
+  let replayed: number;
   try {
-    await lockedTransaction(client, ctx.retry, emit, 'rollback', [S, O], async (exec) => {
-      await lockCapture(client, cfg, 'reverse');
-      // the old table first (autovacuum may be working on it), so that no wait holds the application's writes
-      await exec(`LOCK TABLE ${O} IN ACCESS EXCLUSIVE MODE`);
-      await exec(`LOCK TABLE ${S} IN EXCLUSIVE MODE`);
-      replayed = await replayInTransaction(client, snap, cfg, 'reverse');
-      await exec(`LOCK TABLE ${S} IN ACCESS EXCLUSIVE MODE`);
-      for (const s of captureRemovalStatements(cfg, 'reverse')) await exec(s);
-      for (const s of record.reverse!) await exec(s);
-      for (const s of record.forwardCapture!) await exec(s);
-      // the copy is in sync again, but verification must be redone before the next swap
-      await exec(`DELETE FROM partwise.data_verification WHERE migration_id = ${Math.trunc(journal.migrationId)}`);
-      await journal.finish(logId, 'done', undefined, { replayed });
-      await journal.setPhase('migrate');
-    });
+    ({ replayed } = await switchTables(ctx, snap, cfg, 'rollback', {
+      direction: 'reverse', idle: O, live: S, alsoLocked: [],
+      statements: [
+        ...captureRemovalStatements(cfg, 'reverse'), ...record.reverse, ...record.forwardCapture,
+        // the copy is in sync again, but verification must be redone before the next swap
+        `DELETE FROM partwise.data_verification WHERE migration_id = ${Math.trunc(journal.migrationId)}`,
+      ],
+    }, {
+      record: async (n) => {
+        await journal.finish(logId, 'done', undefined, { replayed: n });
+        await journal.setPhase('migrate');
+      },
+    }));
   } catch (e) {
     const { message, error } = transactionFailure(e, 'rollback failed', `the transaction was rolled back: ${cfg.table} is still the partitioned table and ${cfg.oldTable} keeps receiving every write`, 'partwise rollback --yes');
     emit({ type: 'step.fail', step: 'rollback', title, error });
-    await journal.finish(logId, 'failed', message, { blockers: e instanceof LockRetriesExhausted ? e.blockers : [] }).catch(() => undefined);
+    await journal.finish(logId, 'failed', message, { blockers: e instanceof TransactionFailed ? e.blockers : [] }).catch(() => undefined);
     return { ok: false, exitCode: EXIT.failed, summary: message, data: { error } };
   }
   emit({ type: 'step.done', step: 'rollback', title, ms: Date.now() - t0 });

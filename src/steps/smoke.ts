@@ -7,6 +7,7 @@ import type pg from 'pg';
 import type { Config } from '../config/config.js';
 import type { Dependent, TableInfo } from '../catalog/types.js';
 import { ident, qname } from '../db/quote.js';
+import { withTransaction } from '../exec/transaction.js';
 import { sqlFile } from '../sqlFiles.js';
 
 export interface SmokeResult {
@@ -27,32 +28,30 @@ export async function smokeCheck(client: pg.ClientBase, cfg: Config, live: Table
   const pkList = pk.map(ident).join(', ');
   const cols = live.columns.filter((c) => c.generated === '').map((c) => ident(c.name)).join(', ');
   const oneRow = `(${pkList}) IN (SELECT ${pkList} FROM ${t} LIMIT 1)`;
-  await client.query('BEGIN');
   try {
-    await client.query(`SELECT set_config('lock_timeout', '2s', true), set_config('statement_timeout', '60s', true)`);
-    const sel = await client.query(`SELECT count(*)::int AS n FROM (SELECT 1 FROM ${t} LIMIT 10) s`);
-    passed.push(`select through ${cfg.table}: ${sel.rows[0].n ? 'rows returned' : 'empty table'}`);
-    if (sel.rows[0].n > 0) {
-      // one row kept aside, deleted, inserted back, updated, deleted: no RETURNING (a conditional INSTEAD rule forbids it)
-      await client.query(`CREATE TEMPORARY TABLE partwise_smoke_row ON COMMIT DROP AS SELECT ${cols} FROM ${t} WHERE ${oneRow}`);
-      const match = `(${pk.map((c) => `${t}.${ident(c)}`).join(', ')}) IN (SELECT ${pkList} FROM partwise_smoke_row)`;
-      const steps: Array<[string, string]> = [
-        ['delete', `DELETE FROM ${t} WHERE ${match}`],
-        ['insert', `INSERT INTO ${t} (${cols}) OVERRIDING SYSTEM VALUE SELECT ${cols} FROM partwise_smoke_row`],
-        ['update', `UPDATE ${t} SET ${ident(cfg.key)} = ${ident(cfg.key)} WHERE ${match}`],
-        ['delete', `DELETE FROM ${t} WHERE ${match}`],
-      ];
-      for (const [what, sql] of steps) {
-        const r = await client.query(sql);
-        if (r.rowCount === 1) passed.push(`${what} of one row through ${cfg.table}`);
-        else problems.push(`${what} through ${cfg.table} affected ${r.rowCount} row(s) instead of 1`);
+    // nothing of the smoke check stays: its transaction is always rolled back
+    await withTransaction(client, { alwaysRollback: true, settings: [['lock_timeout', '2s'], ['statement_timeout', '60s']] }, async () => {
+      const sel = await client.query(`SELECT count(*)::int AS n FROM (SELECT 1 FROM ${t} LIMIT 10) s`);
+      passed.push(`select through ${cfg.table}: ${sel.rows[0].n ? 'rows returned' : 'empty table'}`);
+      if (sel.rows[0].n > 0) {
+        // one row kept aside, deleted, inserted back, updated, deleted: no RETURNING (a conditional INSTEAD rule forbids it)
+        await client.query(`CREATE TEMPORARY TABLE partwise_smoke_row ON COMMIT DROP AS SELECT ${cols} FROM ${t} WHERE ${oneRow}`);
+        const match = `(${pk.map((c) => `${t}.${ident(c)}`).join(', ')}) IN (SELECT ${pkList} FROM partwise_smoke_row)`;
+        const steps: Array<[string, string]> = [
+          ['delete', `DELETE FROM ${t} WHERE ${match}`],
+          ['insert', `INSERT INTO ${t} (${cols}) OVERRIDING SYSTEM VALUE SELECT ${cols} FROM partwise_smoke_row`],
+          ['update', `UPDATE ${t} SET ${ident(cfg.key)} = ${ident(cfg.key)} WHERE ${match}`],
+          ['delete', `DELETE FROM ${t} WHERE ${match}`],
+        ];
+        for (const [what, sql] of steps) {
+          const r = await client.query(sql);
+          if (r.rowCount === 1) passed.push(`${what} of one row through ${cfg.table}`);
+          else problems.push(`${what} through ${cfg.table} affected ${r.rowCount} row(s) instead of 1`);
+        }
       }
-    }
+    });
   } catch (e) {
     problems.push(`writing through ${cfg.table} failed: ${(e as Error).message}`);
-  } finally {
-    // nothing of the smoke check stays
-    await client.query('ROLLBACK').catch(() => undefined);
   }
 
   for (const d of dependents) {

@@ -7,14 +7,13 @@
  */
 import type pg from 'pg';
 import { takeSnapshot } from '../catalog/snapshot.js';
-import type { Blocker, Dependent, Snapshot } from '../catalog/types.js';
+import type { Dependent, Snapshot } from '../catalog/types.js';
 import type { Config } from '../config/config.js';
 import { ident, qname } from '../db/quote.js';
 import { EXIT, type Emit } from '../events.js';
-import { DEADLOCK, LOCK_NOT_AVAILABLE, personError } from '../exec/errors.js';
-import { backoffDelay, findBlockers, type RetryPolicy } from '../exec/runStep.js';
+import { TransactionFailed, transactionFailure } from '../exec/retry.js';
 import { Journal } from '../journal/journal.js';
-import { captureBacklog, captureInstallStatements, captureInstalled, captureRemovalStatements, drainLog, lockCapture, replayInTransaction } from '../move/capture.js';
+import { captureBacklog, captureInstallStatements, captureInstalled, captureRemovalStatements, drainLog } from '../move/capture.js';
 import type { Direction } from '../move/captureNames.js';
 import { latestDataVerification } from '../move/checksum.js';
 import { PlanError } from '../plan/planCreate.js';
@@ -22,6 +21,7 @@ import { foreignKeysToValidate, planSwap } from '../plan/planSwap.js';
 import type { LockInfo } from '../plan/types.js';
 import type { StepContext, StepResult } from './context.js';
 import { smokeCheck } from './smoke.js';
+import { switchTables } from './switchTables.js';
 
 /** Above this many pending captured changes the swap would hold writes too long: migrate (replay) first. */
 export const DEFAULT_MAX_BACKLOG = 10_000;
@@ -36,89 +36,6 @@ export interface SwapJournal {
   forwardCapture: string[];
   validate: Array<{ table: string; name: string }>;
   dependents: Dependent[];
-}
-
-export class LockRetriesExhausted extends Error {
-  constructor(
-    readonly cause: unknown,
-    readonly statement: string | undefined,
-    readonly blockers: Blocker[],
-    readonly attempts: number,
-  ) {
-    super(`gave up after ${attempts} attempt(s): ${(cause as Error)?.message ?? String(cause)}`);
-    this.name = 'LockRetriesExhausted';
-  }
-}
-
-export class TransactionFailed extends Error {
-  constructor(
-    readonly cause: unknown,
-    readonly statement: string | undefined,
-  ) {
-    super((cause as Error)?.message ?? String(cause));
-    this.name = 'TransactionFailed';
-  }
-}
-
-/**
- * Runs `body` in one transaction with SET LOCAL lock_timeout (and search_path = pg_catalog, as the plan's SQL was
- * printed). A lock timeout or deadlock rolls everything back, reports who holds locks on `relations`, waits with
- * backoff and jitter and tries again; after the last attempt nothing has changed. `exec` runs one statement and
- * remembers it for the error report.
- */
-export async function lockedTransaction(
-  client: pg.ClientBase,
-  policy: RetryPolicy,
-  emit: Emit,
-  stepId: string,
-  relations: string[],
-  body: (exec: (sql: string) => Promise<pg.QueryResult>) => Promise<void>,
-): Promise<number> {
-  for (let attempt = 1; attempt <= policy.attempts; attempt++) {
-    let current: string | undefined;
-    const exec = (sql: string) => {
-      current = sql;
-      return client.query(sql);
-    };
-    try {
-      await client.query('BEGIN');
-      await client.query(`SELECT set_config('lock_timeout', $1, true), set_config('search_path', 'pg_catalog, pg_temp', true)`, [`${policy.lockTimeoutMs}ms`]);
-      await body(exec);
-      current = 'COMMIT';
-      await client.query('COMMIT');
-      return attempt;
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      const code = (e as { code?: string }).code;
-      if (code !== LOCK_NOT_AVAILABLE && code !== DEADLOCK) throw new TransactionFailed(e, current);
-      const blockers = await findBlockers(client, relations).catch(() => [] as Blocker[]);
-      if (attempt === policy.attempts) throw new LockRetriesExhausted(e, current, blockers, attempt);
-      const delayMs = backoffDelay(attempt, policy);
-      emit({ type: 'step.retry', step: stepId, attempt, attempts: policy.attempts, delayMs, blockers, message: personError(e).message });
-      await new Promise((r) => setTimeout(r, delayMs));
-    }
-  }
-  throw new Error('unreachable');
-}
-
-/** The failure of a locked transaction, said for people. */
-export function transactionFailure(e: unknown, what: string, unchanged: string, retryCommand: string): { message: string; error: ReturnType<typeof personError> } {
-  if (e instanceof LockRetriesExhausted) {
-    const who = e.blockers.length
-      ? e.blockers.map((b) => `pid ${b.pid} (${b.userName ?? '?'}, ${b.applicationName || 'no application_name'}, ${b.state ?? '?'}, holds ${b.modes ?? '?'}): ${b.query ?? ''}`).join('; ')
-      : 'no session was holding a lock by the time partwise looked';
-    const error = personError(e.cause, {
-      statement: e.statement,
-      unchanged,
-      todo: `wait for the blocking session(s) to finish, or end them (SELECT pg_terminate_backend(pid)), then run ${retryCommand} again; raise --lock-timeout or --lock-retries to wait longer`,
-    });
-    error.message = `${what}: could not get the locks in ${e.attempts} attempt(s) (lock_timeout each); blocked by ${who}`;
-    return { message: error.message, error };
-  }
-  const f = e instanceof TransactionFailed ? e : undefined;
-  const error = personError(f?.cause ?? e, { statement: f?.statement, unchanged, todo: `fix the cause, then run ${retryCommand} again` });
-  error.message = `${what}: ${error.message}`;
-  return { message: error.message, error };
 }
 
 export async function validateForeignKeys(client: pg.ClientBase, fks: Array<{ table: string; name: string }>, emit: Emit): Promise<string[]> {
@@ -221,30 +138,25 @@ export async function runSwap(ctx: StepContext, opts: SwapOptions = {}): Promise
   ];
   emit({ type: 'step.start', step: 'swap', title, statements: plan.statements, locks });
   const t0 = Date.now();
-  let replayed = 0;
-  let attempts: number;
+  let switched: { attempts: number; replayed: number };
   try {
-    attempts = await lockedTransaction(client, ctx.retry, emit, 'swap', locks.map((l) => l.on), async (exec) => {
-      await lockCapture(client, cfg, 'forward');
-      // the new table first: the application does not use it, but autovacuum may be working on a freshly filled
-      // partition. Waiting for that while holding the original's lock would hold every write (a benchmark run: 3.6 s).
-      await exec(`LOCK TABLE ${N} IN ACCESS EXCLUSIVE MODE`);
-      await exec(`LOCK TABLE ${S} IN EXCLUSIVE MODE`);
-      replayed = await replayInTransaction(client, snap, cfg, 'forward');
-      await exec(`LOCK TABLE ${S} IN ACCESS EXCLUSIVE MODE`);
-      for (const s of plan.statements) await exec(s);
-      for (const s of captureRemovalStatements(cfg, 'forward')) await exec(s);
-      for (const s of reverseCapture) await exec(s);
+    switched = await switchTables(ctx, snap, cfg, 'swap', {
+      direction: 'forward', idle: N, live: S, alsoLocked: plan.locks.map((l) => l.on),
+      statements: [...plan.statements, ...captureRemovalStatements(cfg, 'forward'), ...reverseCapture],
+    }, {
       // journaled in the same transaction: a swap that committed always has its reverse on record
-      await journal.finish(logId, 'done', undefined, { ...record, replayed });
-      await journal.setPhase('swap');
+      record: async (replayed) => {
+        await journal.finish(logId, 'done', undefined, { ...record, replayed });
+        await journal.setPhase('swap');
+      },
     });
   } catch (e) {
     const { message, error } = transactionFailure(e, 'swap failed', `the transaction was rolled back: ${cfg.table} is still the original table, nothing has changed`, 'partwise swap --yes');
     emit({ type: 'step.fail', step: 'swap', title, error });
-    await journal.finish(logId, 'failed', message, { blockers: e instanceof LockRetriesExhausted ? e.blockers : [] }).catch(() => undefined);
+    await journal.finish(logId, 'failed', message, { blockers: e instanceof TransactionFailed ? e.blockers : [] }).catch(() => undefined);
     return { ok: false, exitCode: EXIT.failed, summary: message, data: { error } };
   }
+  const { attempts, replayed } = switched;
   emit({ type: 'step.done', step: 'swap', title, ms: Date.now() - t0 });
   emit({ type: 'info', message: `swapped in ${attempts} attempt(s); ${predrained} captured change(s) applied before the locks, ${replayed} under them; reverse capture now keeps ${cfg.oldTable} up to date` });
 

@@ -5,7 +5,8 @@ import type { LookupRow, PartitionedTableInfo, TableInfo } from '../catalog/type
 import { ident, lit, qname } from '../db/quote.js';
 import { EXIT } from '../events.js';
 import { personError } from '../exec/errors.js';
-import { lockedTransaction } from '../exec/lockedTransaction.js';
+import { lockedTransaction } from '../exec/retry.js';
+import { withTransaction } from '../exec/transaction.js';
 import { Journal, PHASES } from '../journal/journal.js';
 import { partitionForKey } from '../plan/planCreate.js';
 import { describeMeasure, measurePlan, type ExplainJson, type PlanMeasure } from './explainPlan.js';
@@ -119,7 +120,7 @@ async function copySample(ctx: StepContext, t: Tables, key: string, rows: number
   const sql =
     `INSERT INTO ${t.partitionedName} (${list})${overriding} SELECT ${list} FROM ${t.plainName} WHERE ${ident(cfg.key)} = $1${order} LIMIT $2 ` +
     `ON CONFLICT DO NOTHING RETURNING jsonb_build_object(${pkJson}) AS pk`;
-  return lockedTransaction(ctx.client, ctx.retry, ctx.emit, 'test-insert', [t.partitionedName], async () => {
+  return lockedTransaction(ctx.client, { policy: ctx.retry, emit: ctx.emit, step: 'test-insert', relations: [t.partitionedName] }, async () => {
     const r = await ctx.client.query<{ pk: Record<string, string> }>(sql, [key, rows]);
     return r.rows.map((x) => x.pk);
   });
@@ -131,7 +132,7 @@ async function removeSample(ctx: StepContext, t: Tables, pks: Array<Record<strin
   const types = new Map(t.partitioned.columns.map((c) => [c.name, c.type]));
   const recordCols = pk.columns.map((c) => `${ident(c)} text`).join(', ');
   const match = pk.columns.map((c) => `t.${ident(c)} = x.${ident(c)}::${types.get(c)}`).join(' AND ');
-  return lockedTransaction(ctx.client, ctx.retry, ctx.emit, 'test-insert', [t.partitionedName], async () => {
+  return lockedTransaction(ctx.client, { policy: ctx.retry, emit: ctx.emit, step: 'test-insert', relations: [t.partitionedName] }, async () => {
     const r = await ctx.client.query(`DELETE FROM ${t.partitionedName} t USING jsonb_to_recordset($1::jsonb) AS x(${recordCols}) WHERE ${match}`, [JSON.stringify(pks)]);
     return r.rowCount ?? 0;
   });
@@ -169,8 +170,8 @@ async function compare(ctx: StepContext, t: Tables, program: LookupRow, lookupRo
   const { client, cfg } = ctx;
   const leafNames = t.partitioned.partitions.map((p) => p.name);
   const out: Comparison[] = [];
-  await client.query('BEGIN TRANSACTION READ ONLY');
-  try {
+  // READ ONLY and rolled back: EXPLAIN ANALYZE executes what it measures
+  await withTransaction(client, { readOnly: true, alwaysRollback: true }, async () => {
     for (const q of comparisonQueries(cfg, t.plain, program, lookupRows)) {
       const measured: Record<'source' | 'partitioned', PlanMeasure> = {} as never;
       for (const [side, table, rels] of [['source', t.plainName, [t.plain.name]], ['partitioned', t.partitionedName, leafNames]] as const) {
@@ -184,9 +185,7 @@ async function compare(ctx: StepContext, t: Tables, program: LookupRow, lookupRo
         buffersRatio: ratio(buffers(measured.source), buffers(measured.partitioned)),
       });
     }
-  } finally {
-    await client.query('ROLLBACK').catch(() => undefined);
-  }
+  });
   return out;
 }
 

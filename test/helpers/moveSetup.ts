@@ -6,7 +6,7 @@ import pg from 'pg';
 import { resolveConfig, type Config } from '../../src/config/config.js';
 import { seedDemo } from '../../src/demo/seedDemo.js';
 import type { EngineEvent } from '../../src/events.js';
-import { DEFAULT_RETRY } from '../../src/exec/runStep.js';
+import { DEFAULT_RETRY } from '../../src/exec/retry.js';
 import type { StepContext } from '../../src/steps/context.js';
 import { runCreate } from '../../src/steps/create.js';
 import { createTestDatabase, type TestDatabase } from './db.js';

@@ -11,8 +11,4 @@
  * the swap, the journal's phases) changes: they commit as the server is set, and each such commit flushes every lazy
  * commit before it.
  */
-import type pg from 'pg';
-
-export async function commitLazily(client: pg.ClientBase): Promise<void> {
-  await client.query(`SELECT set_config('synchronous_commit', 'off', true)`);
-}
+export const LAZY_COMMIT: [string, string] = ['synchronous_commit', 'off'];
