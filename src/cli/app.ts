@@ -3,6 +3,7 @@ import type { AppSession } from '../screens/session.js';
 import { UsageError } from './args.js';
 import { resolveOptions } from './options.js';
 import { takeOverStopSignals } from './signals.js';
+import { shown } from '../text/safe.js';
 
 interface AppOptions {
   /** `partwise watch`: the same screens, no action */
@@ -24,7 +25,7 @@ export async function runApp(flags: Flags, env: NodeJS.ProcessEnv, opts: AppOpti
     resolved = await resolveOptions(flags);
   } catch (e) {
     if (e instanceof UsageError || e instanceof ConfigError) {
-      process.stderr.write(`partwise: ${e.message}\n`);
+      process.stderr.write(`partwise: ${shown(e.message)}\n`);
       return 2;
     }
     throw e;
@@ -38,16 +39,16 @@ export async function runApp(flags: Flags, env: NodeJS.ProcessEnv, opts: AppOpti
   let conn;
   try {
     conn = await connectForCommand(flags.url, { statementTimeoutMs: 60_000 }, demo, (e) => {
-      if (e.type === 'info') process.stdout.write(`partwise: ${e.message}\n`);
+      if (e.type === 'info') process.stdout.write(`partwise: ${shown(e.message)}\n`);
       if (e.type === 'connected') server = { target: e.target, version: e.version, embedded: e.embedded };
     });
   } catch (e) {
     const hint = e instanceof ConnectError && e.hint ? ` (${e.hint})` : '';
-    process.stderr.write(`partwise: ${redact((e as Error).message)}${hint}; nothing was changed\n`);
+    process.stderr.write(`partwise: ${shown(redact((e as Error).message))}${shown(hint)}; nothing was changed\n`);
     return 1;
   }
   if (conn.poolerProblem) {
-    process.stderr.write(`partwise: refusing to run through a transaction-mode pooler (${conn.poolerProblem}): session SET and advisory locks do not work there. Connect directly or through the session-mode pooler.\n`);
+    process.stderr.write(`partwise: refusing to run through a transaction-mode pooler (${shown(conn.poolerProblem)}): session SET and advisory locks do not work there. Connect directly or through the session-mode pooler.\n`);
     await conn.close();
     return 1;
   }
@@ -55,7 +56,7 @@ export async function runApp(flags: Flags, env: NodeJS.ProcessEnv, opts: AppOpti
   try {
     view = await openSession(conn.config, READ_SESSION);
   } catch (e) {
-    process.stderr.write(`partwise: ${redact((e as Error).message, conn.config)}; nothing was changed\n`);
+    process.stderr.write(`partwise: ${shown(redact((e as Error).message, conn.config))}; nothing was changed\n`);
     await conn.close();
     return 1;
   }

@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import { readFileSync } from 'node:fs';
 import { COMMANDS, HELP, parseCommandLine, UsageError, type Command, type Flags } from './args.js';
+import { shown } from '../text/safe.js';
 
 /** Steps that honour ctx.signal: they stop at their next safe point instead of being cut off. */
 const LONG_STEPS: ReadonlySet<Command> = new Set(['migrate']);
@@ -39,7 +40,7 @@ export async function main(io: Io): Promise<number> {
   try {
     ({ command, flags } = parseCommandLine(io.argv));
   } catch (e) {
-    io.err(`partwise: ${(e as Error).message}\nRun partwise --help for usage.`);
+    io.err(`partwise: ${shown((e as Error).message)}\nRun partwise --help for usage.`);
     return 2;
   }
   if (flags.help || command === 'help') {
@@ -81,7 +82,7 @@ export async function main(io: Io): Promise<number> {
   const emit = printer.emit;
   const usage = (message: string) => {
     if (flags.json) emit({ type: 'result', command: command!, ok: false, exitCode: 2, summary: message });
-    else io.err(`partwise: ${message}`);
+    else io.err(`partwise: ${shown(message)}`);
     return 2;
   };
 

@@ -1,6 +1,7 @@
 import type { CheckItem, EngineEvent } from '../events.js';
 import { formatDuration } from '../format.js';
 import { partitionSizeLines } from '../monitor/sizeTable.js';
+import { mapStrings, safeJson, shown, shownBlock } from '../text/safe.js';
 
 export interface Printer {
   emit(e: EngineEvent): void;
@@ -16,7 +17,20 @@ interface PrinterOptions {
 
 const paint = (on: boolean, code: number, s: string) => (on ? `\u001b[${code}m${s}\u001b[0m` : s);
 
-/** The headless face: human lines, or NDJSON (one event per line) with --json. */
+/**
+ * Every string of an event may come from the database (labels, keys, names, server messages): in human lines each
+ * is shown on one line with its control characters escaped; a script keeps its line breaks.
+ */
+function terminalSafe(e: EngineEvent): EngineEvent {
+  if (e.type === 'script') return { ...e, sql: shownBlock(e.sql) };
+  if (e.type === 'step.fail' && e.error.statement?.includes('\n')) {
+    // the statement's first line stands for it (the whole of it is in --json)
+    return mapStrings({ ...e, error: { ...e.error, statement: `${e.error.statement.split('\n')[0]} …` } }, shown);
+  }
+  return mapStrings(e, shown);
+}
+
+/** The headless face: human lines, or NDJSON (one event per line, no raw control character) with --json. */
 export function createPrinter(o: PrinterOptions): Printer {
   const red = (s: string) => paint(o.color, 31, s);
   const green = (s: string) => paint(o.color, 32, s);
@@ -54,7 +68,7 @@ export function createPrinter(o: PrinterOptions): Printer {
       case 'step.fail': {
         const x = e.error;
         const lines = [red(`FAIL  ${e.title}: ${x.message}`)];
-        if (x.statement) lines.push(`      statement: ${x.statement.split('\n')[0]}${x.statement.includes('\n') ? ' …' : ''}`);
+        if (x.statement) lines.push(`      statement: ${x.statement}`);
         if (x.serverDetail) lines.push(`      detail: ${x.serverDetail}`);
         if (x.serverHint) lines.push(`      hint: ${x.serverHint}`);
         if (x.unchanged) lines.push(`      unchanged: ${x.unchanged}`);
@@ -73,8 +87,8 @@ export function createPrinter(o: PrinterOptions): Printer {
   };
   return {
     emit(e) {
-      if (o.json) o.out(JSON.stringify(e));
-      else for (const l of human(e)) (e.type === 'script' ? o.out : (o.note ?? o.out))(l);
+      if (o.json) o.out(safeJson(JSON.stringify(e)));
+      else for (const l of human(terminalSafe(e))) (e.type === 'script' ? o.out : (o.note ?? o.out))(l);
     },
   };
 }

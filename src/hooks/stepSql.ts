@@ -12,10 +12,11 @@ import { partitionSizesSql } from '../monitor/partitionSizes.js';
 import { planScript } from '../steps/plan.js';
 import { packageRoot, sqlFile } from '../sqlFiles.js';
 import type { LockInfo } from '../plan/types.js';
+import { sqlComment } from '../text/safe.js';
 import type { StepId } from '../screens/steps.js';
 
 const statementsScript = (title: string, statements: string[], locks: LockInfo[] = [], inTransaction = true): string => {
-  const head = [`-- ${title}`, ...locks.map((l) => `--   lock: ${l.mode} on ${l.on} (${l.why})`)];
+  const head = [sqlComment(title), ...locks.map((l) => sqlComment(`  lock: ${l.mode} on ${l.on} (${l.why})`))];
   const body = statements.map((s) => `${s};`);
   return (inTransaction ? [...head, 'BEGIN;', ...body, 'COMMIT;'] : [...head, ...body]).join('\n');
 };
@@ -61,7 +62,7 @@ export async function stepSql(client: pg.ClientBase, cfg: Config, step: StepId, 
         if (swapped) return '-- the swap is done: Rollback (R) shows the statements that swap back.';
         const p = planSwap(await takeSnapshot(client, cfg), cfg);
         return statementsScript('swap (one transaction, lock_timeout per attempt, retried with backoff)', p.statements, p.locks) +
-          (p.notes.length ? `\n\n${p.notes.map((n) => `-- note: ${n}`).join('\n')}` : '');
+          (p.notes.length ? `\n\n${p.notes.map((n) => sqlComment(`note: ${n}`)).join('\n')}` : '');
       }
       case 'rollback': {
         if (swapped) return '-- after the swap, rollback swaps back with the exact reverse of the swap transaction, then replays the writes made since.';
@@ -72,6 +73,6 @@ export async function stepSql(client: pg.ClientBase, cfg: Config, step: StepId, 
         return `-- one catalog query per refresh ($1 the source, $2 the new table):\n\n${partitionSizesSql(cfg).trim()}`;
     }
   } catch (e) {
-    return `-- cannot show the SQL yet: ${(e as Error).message}`;
+    return sqlComment(`cannot show the SQL yet: ${(e as Error).message}`);
   }
 }

@@ -1,5 +1,6 @@
 import React, { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { Box, Text, useInput } from 'ink';
+import { Box, useInput } from 'ink';
+import { Text } from './Text.js';
 import { useJournalState } from '../hooks/useJournalState.js';
 import { useStepRunner } from '../hooks/useStepRunner.js';
 import { useStepSql } from '../hooks/useStepSql.js';

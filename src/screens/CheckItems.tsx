@@ -1,5 +1,6 @@
 import React from 'react';
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from './Text.js';
 import type { CheckItem } from '../events.js';
 import { useWindowedList } from '../hooks/useWindowedList.js';
 import { WindowedList } from './WindowedList.js';

@@ -1,5 +1,6 @@
 import React from 'react';
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from './Text.js';
 import { STEPS, ROLLBACK, type StepId } from './steps.js';
 import { STATE_SIGN, type StepState } from './stepState.js';
 import { useTone, type Tone } from './Theme.js';

@@ -1,5 +1,6 @@
 import React, { useRef, useState } from 'react';
-import { Box, Text, useInput } from 'ink';
+import { Box, useInput } from 'ink';
+import { Text } from './Text.js';
 import { useTone } from './Theme.js';
 
 export interface ConfirmRequest {

@@ -1,5 +1,6 @@
 import React from 'react';
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from './Text.js';
 
 const SECTIONS: Array<[string, Array<[string, string]>]> = [
   ['Everywhere', [

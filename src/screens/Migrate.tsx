@@ -1,5 +1,6 @@
 import React, { useState } from 'react';
-import { Box, Text, useInput } from 'ink';
+import { Box, useInput } from 'ink';
+import { Text } from './Text.js';
 import type { ProgramState } from '../events.js';
 import { formatDuration } from '../format.js';
 import type { OverallEvent, ProgressEvent } from '../hooks/runState.js';

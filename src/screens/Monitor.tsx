@@ -1,5 +1,6 @@
 import React, { useState } from 'react';
-import { Box, Text, useInput } from 'ink';
+import { Box, useInput } from 'ink';
+import { Text } from './Text.js';
 import { DEFAULT_ROWS_HINT } from '../monitor/sizeTable.js';
 import { usePartitionSizes } from '../hooks/usePartitionSizes.js';
 import { useWindowedList } from '../hooks/useWindowedList.js';

@@ -1,5 +1,5 @@
 import React from 'react';
-import { Text } from 'ink';
+import { Text } from './Text.js';
 import { useTone, type Tone } from './Theme.js';
 
 /** The bar's characters: full blocks for done, light shade for the rest (readable without color). */

@@ -1,5 +1,6 @@
 import React from 'react';
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from './Text.js';
 import { formatBytes } from '../format.js';
 import type { PartitionSizeRow, PartitionSizes } from '../monitor/partitionSizes.js';
 import { boundValues } from '../monitor/sizeTable.js';

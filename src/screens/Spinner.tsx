@@ -1,5 +1,5 @@
 import React from 'react';
-import { Text } from 'ink';
+import { Text } from './Text.js';
 import { useTicker } from '../hooks/useTicker.js';
 import { useTone } from './Theme.js';
 

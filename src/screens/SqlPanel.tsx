@@ -1,5 +1,6 @@
 import React from 'react';
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { SqlText, Text } from './Text.js';
 import { useWindowedList } from '../hooks/useWindowedList.js';
 import { WindowedList } from './WindowedList.js';
 import { useTone } from './Theme.js';
@@ -20,7 +21,7 @@ export function SqlPanel({ sql, height, isActive }: { sql: string | null; height
           offset={win.offset}
           height={height - 1}
           itemKey={(_, i) => String(i)}
-          render={(l) => <Text wrap="truncate" color={l.startsWith('--') ? color('dim') : undefined}>{l || ' '}</Text>}
+          render={(l) => <SqlText wrap="truncate" color={l.startsWith('--') ? color('dim') : undefined}>{l || ' '}</SqlText>}
         />
       )}
     </Box>

@@ -1,5 +1,5 @@
 import React from 'react';
-import { Text } from 'ink';
+import { Text } from './Text.js';
 import { useTone } from './Theme.js';
 
 export interface StatusLineProps {

@@ -1,5 +1,6 @@
 import React from 'react';
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from './Text.js';
 import type { EngineEvent } from '../events.js';
 import { formatDuration } from '../format.js';
 import { useWindowedList } from '../hooks/useWindowedList.js';

@@ -1,5 +1,6 @@
 import React from 'react';
-import { Text, useInput } from 'ink';
+import { useInput } from 'ink';
+import { Text } from './Text.js';
 import { StepFrame } from './StepFrame.js';
 import { StepLog } from './StepLog.js';
 import { bodyHeight, type ScreenProps } from './screenProps.js';

@@ -1,5 +1,6 @@
 import React from 'react';
-import { Box, Text, useInput } from 'ink';
+import { Box, useInput } from 'ink';
+import { Text } from './Text.js';
 import { CheckItems } from './CheckItems.js';
 import { StepFrame } from './StepFrame.js';
 import { StepLog } from './StepLog.js';

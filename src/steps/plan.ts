@@ -7,26 +7,27 @@ import type { Snapshot } from '../catalog/types.js';
 import type { Config } from '../config/config.js';
 import { captureObjectStatements, captureTriggerStatements } from '../move/capture.js';
 import { planSwap } from '../plan/planSwap.js';
+import { hasControlInBlock, sqlComment } from '../text/safe.js';
 
 /** A step as reviewable SQL: a comment heading with its locks, then its statements. */
 export function stepScript(step: Step): string {
-  const head = [`-- ${step.title}${step.done ? '  (already done)' : ''}`, `--   step: ${step.id}`];
-  for (const l of step.locks) head.push(`--   lock: ${l.mode} on ${l.on} (${l.why})`);
-  head.push(`--   ${step.transactional ? 'one transaction, lock_timeout per attempt' : 'outside a transaction'}`);
-  for (const n of step.notes) head.push(`--   note: ${n}`);
+  const head = [sqlComment(`${step.title}${step.done ? '  (already done)' : ''}`), sqlComment(`  step: ${step.id}`)];
+  for (const l of step.locks) head.push(sqlComment(`  lock: ${l.mode} on ${l.on} (${l.why})`));
+  head.push(sqlComment(`  ${step.transactional ? 'one transaction, lock_timeout per attempt' : 'outside a transaction'}`));
+  for (const n of step.notes) head.push(sqlComment(`  note: ${n}`));
   const body = step.statements.map((s) => `${s};`);
   const setup = [`SET LOCAL lock_timeout = '<--lock-timeout>';`, `SET LOCAL search_path = pg_catalog, pg_temp;`];
   return step.transactional ? [...head, 'BEGIN;', ...setup, ...body, 'COMMIT;'].join('\n') : [...head, ...body].join('\n');
 }
 
 export function planScript(plan: Plan): string {
-  const warn = plan.warnings.length ? [['-- Warnings:', ...plan.warnings.map((w) => `--   ${w}`)].join('\n')] : [];
+  const warn = plan.warnings.length ? [['-- Warnings:', ...plan.warnings.map((w) => sqlComment(`  ${w}`))].join('\n')] : [];
   return [...warn, ...plan.steps.map(stepScript)].join('\n\n') + '\n';
 }
 
 /** A later phase's SQL as a script section: what migrate installs, and the swap transaction once create has run. */
 function phaseSection(title: string, lines: string[], statements: string[], transactional: boolean): string {
-  const head = [`-- ${title}`, ...lines.map((l) => `--   ${l}`)];
+  const head = [sqlComment(title), ...lines.map((l) => sqlComment(`  ${l}`))];
   const body = statements.map((s) => `${s};`);
   return (transactional ? [...head, 'BEGIN;', ...body, 'COMMIT;'] : [...head, ...body]).join('\n');
 }
@@ -43,7 +44,7 @@ export function laterPhases(snap: Snapshot, cfg: Config): string[] {
       '(see README "Why the copy is correct")',
     ], captureTriggerStatements(cfg, 'forward'), true));
   } catch (e) {
-    sections.push(`-- migrate: ${(e as Error).message}`);
+    sections.push(sqlComment(`migrate: ${(e as Error).message}`));
   }
   if (!snap.target) {
     sections.push('-- swap: its SQL depends on what create built; run partwise plan again after create to review it');
@@ -57,7 +58,7 @@ export function laterPhases(snap: Snapshot, cfg: Config): string[] {
     ], swap.statements, true));
     sections.push(phaseSection('rollback after the swap: the exact reverse (after the reverse replay)', [], swap.reverse, true));
   } catch (e) {
-    sections.push(`-- swap: ${(e as Error).message}`);
+    sections.push(sqlComment(`swap: ${(e as Error).message}`));
   }
   return sections;
 }
@@ -65,7 +66,12 @@ export function laterPhases(snap: Snapshot, cfg: Config): string[] {
 export async function runPlan(ctx: StepContext): Promise<StepResult> {
   const snap = await takeSnapshot(ctx.client, ctx.cfg);
   const plan = planCreate(snap, ctx.cfg);
-  const script = [planScript(plan), ...laterPhases(snap, ctx.cfg)].join('\n\n') + '\n';
+  let script = [planScript(plan), ...laterPhases(snap, ctx.cfg)].join('\n\n') + '\n';
+  if (hasControlInBlock(script)) {
+    // a name, or an expression the server printed, holds a control character: the script shows it escaped
+    script = `-- note: names or expressions below hold control characters, shown escaped (ESC as \\x1b); the statements\n` +
+      `-- partwise runs hold the characters themselves\n\n${script}`;
+  }
   return {
     ok: true,
     exitCode: EXIT.ok,

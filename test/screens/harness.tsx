@@ -46,6 +46,8 @@ export interface Harness {
   session: AppSession;
   exits: number[];
   frame(): string;
+  /** every frame drawn so far */
+  frames(): string[];
   press(...keys: string[]): Promise<void>;
   /** tells the app the terminal changed size (as a real terminal's resize event does) */
   resize(columns: number, rows: number): void;
@@ -80,6 +82,7 @@ export async function renderApp(fixture: DatabaseFixture, opts: { initialStep?: 
   const frame = () => ink.lastFrame() ?? '';
   return {
     session, exits, frame,
+    frames: () => [...ink.frames],
     resize(columns, rows) {
       Object.defineProperty(ink.stdout, 'columns', { value: columns, configurable: true });
       Object.defineProperty(ink.stdout, 'rows', { value: rows, configurable: true });
