@@ -16,7 +16,16 @@ SELECT x.indrelid::int8 AS relid,
                    FROM unnest(x.indkey::int2[]) WITH ORDINALITY k(attnum, ord)
                    JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
                   WHERE k.attnum > 0 AND k.ord <= x.indnkeyatts), '{}'::text[]) AS key_columns,
-       (SELECT count(*) FROM pg_inherits i WHERE i.inhparent = x.indexrelid)::int AS attached_children
+       (SELECT count(*) FROM pg_inherits i WHERE i.inhparent = x.indexrelid)::int AS attached_children,
+       -- a btree on plain columns with their default operator classes, collations and order, no INCLUDE, no
+       -- predicate, NULLs distinct: exactly "btree (columns)", so the key can be appended without changing its meaning
+       am.amname = 'btree' AND x.indexprs IS NULL AND x.indpred IS NULL AND x.indnkeyatts = x.indnatts
+         AND NOT COALESCE((to_jsonb(x) ->> 'indnullsnotdistinct')::boolean, false)
+         AND NOT EXISTS (SELECT 1
+                           FROM unnest(x.indkey::int2[], x.indclass::oid[], x.indcollation::oid[], x.indoption::int2[]) AS k(attnum, opclass, coll, opt)
+                           JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
+                           JOIN pg_opclass oc ON oc.oid = k.opclass
+                          WHERE k.opt <> 0 OR NOT oc.opcdefault OR k.coll <> a.attcollation) AS plain_btree
 FROM pg_index x
 JOIN pg_class ci ON ci.oid = x.indexrelid
 JOIN pg_class t ON t.oid = x.indrelid

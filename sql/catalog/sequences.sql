@@ -1,7 +1,8 @@
--- Sequences owned by the table's columns (serial and identity), found through pg_depend. $1 = oid.
+-- Sequences owned by the table's columns (serial and identity), found through pg_depend, with their owners. $1 = oid.
 SELECT a.attname AS column_name,
        sn.nspname AS schema,
        s.relname AS name,
+       pg_get_userbyid(s.relowner) AS owner,
        CASE d.deptype WHEN 'i' THEN 'identity' ELSE 'owned' END AS kind
 FROM pg_depend d
 JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'

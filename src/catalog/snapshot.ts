@@ -4,7 +4,7 @@ import { ident, qname } from '../db/quote.js';
 import { CATALOG_SEARCH_PATH, withTransaction } from '../exec/transaction.js';
 import { sqlFile, sqlTemplate } from '../sqlFiles.js';
 import type {
-  Blocker, Column, Constraint, Dependent, ForeignKeyIn, Grant, Index, LookupRow, OwnedSequence, Partition,
+  Blocker, Column, Constraint, Dependent, ForeignKeyIn, Grant, Index, InheritanceChild, LookupRow, OwnedSequence, Partition,
   PartitionedTableInfo, Policy, Privileges, Publication, Rule, ServerInfo, Snapshot, TableInfo, Trigger,
 } from './types.js';
 
@@ -45,7 +45,7 @@ export async function readTable(client: pg.ClientBase, schema: string, name: str
   if (!rel) return null;
   num(rel, ['oid', 'reltuples', 'totalBytes', 'tableBytes']);
   const oid = rel.oid as number;
-  const [columns, constraints, foreignKeysIn, indexes, triggers, rules, policies, grants, dependents, publications, sequences] =
+  const [columns, constraints, foreignKeysIn, indexes, triggers, rules, policies, grants, dependents, publications, sequences, inheritanceChildren] =
     [
       await rows<Column>(client, 'columns.sql', [oid]),
       await rows<Constraint>(client, 'constraints.sql', [oid]),
@@ -58,11 +58,13 @@ export async function readTable(client: pg.ClientBase, schema: string, name: str
       await rows<Dependent>(client, 'dependents.sql', [oid]),
       await rows<Publication>(client, 'publications.sql', [oid]),
       await rows<OwnedSequence>(client, 'sequences.sql', [oid]),
+      await rows<InheritanceChild>(client, 'inheritance_children.sql', [oid]),
     ];
   for (const c of columns) num(c as unknown as Row, ['typeOid']);
+  for (const c of inheritanceChildren) num(c as unknown as Row, ['reltuples']);
   return {
     ...(rel as unknown as Omit<TableInfo, 'columns'>),
-    columns, constraints, foreignKeysIn, indexes, triggers, rules, policies, grants, dependents, publications, sequences,
+    columns, constraints, foreignKeysIn, indexes, triggers, rules, policies, grants, dependents, publications, sequences, inheritanceChildren,
   };
 }
 

@@ -58,6 +58,8 @@ export interface Index {
   prefixOk: boolean;
   keyColumns: string[];
   attachedChildren: number;
+  /** exactly `btree (columns)`: plain columns, default operator classes, collations and order, no INCLUDE, no predicate */
+  plainBtree: boolean;
 }
 
 export interface Trigger {
@@ -122,6 +124,7 @@ export interface OwnedSequence {
   columnName: string;
   schema: string;
   name: string;
+  owner: string;
   kind: 'identity' | 'owned';
 }
 
@@ -132,6 +135,7 @@ export interface Partition {
   bound: string;
   isDefault: boolean;
   relkind: string;
+  owner: string;
   rls: boolean;
   rlsForced: boolean;
   reltuples: number;
@@ -168,6 +172,14 @@ export interface TableInfo {
   dependents: Dependent[];
   publications: Publication[];
   sequences: OwnedSequence[];
+  /** tables that INHERIT from this one (partitions excluded) */
+  inheritanceChildren: InheritanceChild[];
+}
+
+export interface InheritanceChild {
+  schema: string;
+  name: string;
+  reltuples: number;
 }
 
 export interface PartitionedTableInfo extends TableInfo {
@@ -212,6 +224,8 @@ export interface Privileges {
   sourceTrigger: boolean | null;
   sourceOwnerMember: boolean | null;
   schemaCreate: boolean | null;
+  /** whether the source's owner has CREATE on the schema (ALTER ... OWNER TO needs it unless superuser) */
+  ownerSchemaCreate: boolean | null;
   lookupSelect: boolean | null;
   lookupTrigger: boolean | null;
 }

@@ -3,6 +3,7 @@ import { derivedName, fitIdentifier, partitionName } from '../config/names.js';
 import type { Constraint, Index, Partition, Snapshot, TableInfo } from '../catalog/types.js';
 import { columnDefinition, commentOnColumn, commentOnTable, createPolicy, grantStatements, ident, lit, qname, revokeDefaults } from './ddl.js';
 import { expectedListBound } from './listBound.js';
+import { uncarriedUniqueIndex } from './carryLimits.js';
 import type { LockInfo, Plan, Step } from './types.js';
 
 export class PlanError extends Error {
@@ -42,13 +43,26 @@ function uniqueConstraintClause(c: Constraint, key: string, name: string): strin
   return sql;
 }
 
-/** The statements that give a table (the parent or one partition) the source's RLS, policies and grants. */
-export function securityStatements(source: TableInfo, table: string, defaultAclGrantees: string[]): string[] {
+/**
+ * The statements that give a table (the parent or one partition), created by `creator`, the source's RLS, policies,
+ * owner and grants. The owner changes after the REVOKE of what default privileges handed out (which may name the
+ * owner) and before the grants, so that they are recorded as the owner's. ALTER TABLE ... OWNER TO on a partitioned
+ * table changes neither its partitions nor those created later (docs/behaviours/owner-not-inherited-by-partitions.md):
+ * every partition gets these statements.
+ */
+export function securityStatements(source: TableInfo, table: string, defaultAclGrantees: string[], creator: string): string[] {
   const out = [`ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY`];
   if (source.rlsForced) out.push(`ALTER TABLE ${table} FORCE ROW LEVEL SECURITY`);
   for (const p of source.policies) out.push(createPolicy(p, table));
-  out.push(...revokeDefaults(defaultAclGrantees, table), ...grantStatements(source.grants, table));
+  out.push(...revokeDefaults(defaultAclGrantees, table));
+  if (source.owner !== creator) out.push(ownerStatement(table, source.owner));
+  out.push(...grantStatements(source.grants, table));
   return out;
+}
+
+/** ALTER TABLE ... OWNER TO; on a table it also gives the table's indexes and owned sequences (identity, serial). */
+export function ownerStatement(table: string, owner: string): string {
+  return `ALTER TABLE ${table} OWNER TO ${ident(owner)}`;
 }
 
 /** Notes for the application: what changes when PK/UNIQUE get the key (postgres-facts 1). */
@@ -61,6 +75,10 @@ export function uniquenessNotes(source: TableInfo, cfg: Config): string[] {
       `${c.type === 'p' ? 'PRIMARY KEY' : 'UNIQUE'} (${cols}) becomes (${withKey(c.columns, cfg.key).join(', ')}): ` +
         `${cols} is then unique only within one ${cfg.key}; ON CONFLICT (${cols}) stops working (use ON CONFLICT (${withKey(c.columns, cfg.key).join(', ')})).`,
     );
+  }
+  for (const ix of source.indexes.filter((i) => i.isUnique && i.isValid && !i.backsConstraint && i.prefixOk && i.plainBtree && !i.keyColumns.includes(cfg.key))) {
+    const cols = ix.keyColumns.join(', ');
+    notes.push(`unique index ${ix.name} (${cols}) becomes (${withKey(ix.keyColumns, cfg.key).join(', ')}): ${cols} is then unique only within one ${cfg.key}; ON CONFLICT (${cols}) stops working (use ON CONFLICT (${withKey(ix.keyColumns, cfg.key).join(', ')})).`);
   }
   return notes;
 }
@@ -81,7 +99,7 @@ export function autoPartitionFunction(snap: Snapshot, cfg: Config, fnName: strin
   const source = snap.source!;
   const parent = qname(cfg.schema, cfg.newTable);
   const pieces = cfg.partitionName.split('{key}').map(lit).join(' || slug || ');
-  const spliced = securityStatements(source, SPLIT, snap.defaultAclGrantees)
+  const spliced = securityStatements(source, SPLIT, snap.defaultAclGrantees, snap.server.role)
     .map((s) => `      EXECUTE ${plpgsqlTemplate(s, 'part_q')};`)
     .join('\n');
   return `CREATE OR REPLACE FUNCTION partwise.${ident(fnName)}() RETURNS trigger
@@ -161,7 +179,9 @@ export function planCreate(snap: Snapshot, cfg: Config): Plan {
   const locks: LockInfo[] = [{ mode: 'ACCESS EXCLUSIVE', on: parent, why: 'new table, not yet in use' }];
   for (const c of source.constraints.filter((x) => !x.inherited)) {
     if (c.type === 'p') defs.push(uniqueConstraintClause(c, cfg.key, derivedName(cfg.newTable, 'pkey')));
-    else if (c.type === 'u') defs.push(uniqueConstraintClause(c, cfg.key, newIndexName(cfg.table, cfg.newTable, c.indexName ?? c.name)));
+    // added after CREATE TABLE, which would fold a UNIQUE equal to the (extended) primary key into it and lose its
+    // name (docs/behaviours/create-table-folds-duplicate-unique.md); ON CONFLICT ON CONSTRAINT needs the name
+    else if (c.type === 'u') later.push(`ALTER TABLE ${parent} ADD ${uniqueConstraintClause(c, cfg.key, newIndexName(cfg.table, cfg.newTable, c.indexName ?? c.name))}`);
     else if (c.type === 'c') {
       if (c.noInherit) warnings.push(`CHECK constraint ${c.name} is NO INHERIT, which a partitioned table cannot have: not carried over`);
       else if (c.validated) defs.push(`CONSTRAINT ${ident(c.name)} ${c.def}`);
@@ -178,7 +198,7 @@ export function planCreate(snap: Snapshot, cfg: Config): Plan {
   const createTable = [
     `CREATE TABLE ${parent} (\n  ${defs.join(',\n  ')}\n) PARTITION BY LIST (${ident(cfg.key)})`,
     ...later,
-    ...securityStatements(source, parent, snap.defaultAclGrantees),
+    ...securityStatements(source, parent, snap.defaultAclGrantees, snap.server.role),
     commentOnTable(parent, source.comment),
     ...source.columns.map((c) => commentOnColumn(parent, c.name, c.comment)),
     ...source.columns.filter((c) => c.statTarget !== null).map((c) => `ALTER TABLE ${parent} ALTER COLUMN ${ident(c.name)} SET STATISTICS ${c.statTarget}`),
@@ -210,7 +230,7 @@ export function planCreate(snap: Snapshot, cfg: Config): Plan {
     if (defaultPart) partLocks.push({ mode: 'ACCESS EXCLUSIVE', on: qname(defaultPart.schema, defaultPart.name), why: 'scanned to prove it holds no row of this key' });
     steps.push({
       id: `create-partition:${row.key}`, phase: 'create', title: `Partition ${name} for ${row.label ?? row.key}`,
-      statements: [`CREATE TABLE ${q} PARTITION OF ${parent} FOR VALUES IN (${lit(row.key)})`, ...securityStatements(source, q, snap.defaultAclGrantees)],
+      statements: [`CREATE TABLE ${q} PARTITION OF ${parent} FOR VALUES IN (${lit(row.key)})`, ...securityStatements(source, q, snap.defaultAclGrantees, snap.server.role)],
       locks: partLocks, transactional: true, reverse: [`DROP TABLE IF EXISTS ${q}`],
       done: partitionForKey(parts, key.type, row.key) !== undefined, notes: [],
     });
@@ -218,7 +238,7 @@ export function planCreate(snap: Snapshot, cfg: Config): Plan {
   const qd = qname(cfg.schema, cfg.defaultPartition);
   steps.push({
     id: 'create-default-partition', phase: 'create', title: `Default partition ${cfg.defaultPartition}`,
-    statements: [`CREATE TABLE ${qd} PARTITION OF ${parent} DEFAULT`, ...securityStatements(source, qd, snap.defaultAclGrantees)],
+    statements: [`CREATE TABLE ${qd} PARTITION OF ${parent} DEFAULT`, ...securityStatements(source, qd, snap.defaultAclGrantees, snap.server.role)],
     locks: [{ mode: 'ACCESS EXCLUSIVE', on: parent, why: 'adding a partition' }], transactional: true,
     reverse: [`DROP TABLE IF EXISTS ${qd}`], done: defaultPart !== undefined, notes: [],
   });
@@ -245,17 +265,20 @@ export function planCreate(snap: Snapshot, cfg: Config): Plan {
   return { steps, warnings };
 }
 
-/** CREATE INDEX for the new parent from a source index; null (with a warning) when it cannot exist there. */
+/**
+ * CREATE INDEX for the new parent from a source index; null (with a warning) when it cannot exist there (check fails
+ * on such a unique index and the swap refuses: carryLimits.ts). A unique index without the key gains it (a note of
+ * uniquenessNotes).
+ */
 function indexStatement(ix: Index, parent: string, name: string, key: string, warnings: string[]): string | null {
   if (!ix.prefixOk) {
     warnings.push(`index ${ix.name}: its definition could not be read reliably; re-create it by hand`);
     return null;
   }
   if (!ix.isUnique || ix.keyColumns.includes(key)) return `CREATE ${ix.isUnique ? 'UNIQUE ' : ''}INDEX ${ident(name)} ON ${parent} USING ${ix.methodAndColumns}`;
-  if (ix.hasExpressions || ix.isPartial) {
-    warnings.push(`unique index ${ix.name} has expressions or a predicate and does not contain ${key}: a partitioned table cannot enforce it; not carried over`);
+  if (uncarriedUniqueIndex(ix, key)) {
+    warnings.push(`unique index ${ix.name} does not contain ${key} and is not a plain btree on columns: a partitioned table cannot enforce it; not carried over`);
     return null;
   }
-  warnings.push(`unique index ${ix.name} becomes unique on (${[...ix.keyColumns, key].join(', ')})`);
   return `CREATE UNIQUE INDEX ${ident(name)} ON ${parent} USING btree (${withKey(ix.keyColumns, key).map(ident).join(', ')})`;
 }

@@ -12,7 +12,8 @@ import type { Config } from '../config/config.js';
 import { derivedName } from '../config/names.js';
 import type { Dependent, Grant, Snapshot, TableInfo, Trigger } from '../catalog/types.js';
 import { createPolicy, grantStatements, ident, lit, qname } from './ddl.js';
-import { autoPartitionFunction, autoPartitionNames, newIndexName, PlanError } from './planCreate.js';
+import { autoPartitionFunction, autoPartitionNames, newIndexName, ownerStatement, PlanError } from './planCreate.js';
+import { carryProblems } from './carryLimits.js';
 import type { LockInfo } from './types.js';
 
 export interface SwapPlan {
@@ -143,6 +144,16 @@ END
   return [`DO ${dollarQuote(body)}`];
 }
 
+/** OWNER TO the source's owner for the copy and each partition another role owns (post-swap names). */
+function ownerStatements(snap: Snapshot, cfg: Config): string[] {
+  const owner = snap.source!.owner;
+  const tgt = snap.target!;
+  return [
+    { name: qname(cfg.schema, cfg.table), owner: tgt.owner },
+    ...tgt.partitions.map((p) => ({ name: qname(p.schema, p.name), owner: p.owner })),
+  ].filter((t) => t.owner !== owner).map((t) => ownerStatement(t.name, owner));
+}
+
 const grantKey = (g: Grant) => JSON.stringify([g.grantee, g.privilege, g.grantable, g.columnName]);
 
 export interface SwapInputs {
@@ -174,6 +185,12 @@ export function planSwap(snap: Snapshot, cfg: Config, inputs: SwapInputs = {}): 
       `foreign key(s) ${blocked.map((f) => `${f.fromSchema}.${f.fromTable}.${f.name}`).join(', ')} reference ${cfg.table} without ${cfg.key}; ` +
         `a partitioned table can only be referenced through columns including the key (postgres-facts 1). Make them composite, then swap.`,
     );
+  }
+
+  const lost = carryProblems(src, cfg);
+  if (lost.length) {
+    throw new PlanError(`${lost.map((p) => `${p.title.toLowerCase()}: ${p.details.join(', ')}: ${p.reason}`).join('; ')}. ` +
+      `Fix it as partwise check says, then run partwise migrate, verify --data and swap`);
   }
 
   const fwd: string[] = [];
@@ -217,6 +234,11 @@ export function planSwap(snap: Snapshot, cfg: Config, inputs: SwapInputs = {}): 
 
   // 4. Replica identity, on the parent and every partition.
   fwd.push(...replicaIdentityStatements(snap, cfg, S));
+
+  // 5a. The source's owner, if create did not give it to the copy (an older partwise, or partitions made since by
+  // another role): before OWNED BY, which needs the sequence and the table to have the same owner. Not reversed:
+  // after a rollback the copy keeps the owner create gives it.
+  fwd.push(...ownerStatements(snap, cfg));
 
   // 5. Sequences: serial sequences follow the table (postgres-facts 4); identities continue above the maximum.
   for (const seq of src.sequences) {

@@ -10,6 +10,8 @@ import type { StepContext, StepResult } from './context.js';
 import type { Config } from '../config/config.js';
 import { formatBytes } from '../format.js';
 import { captureKeyColumns } from '../move/captureNames.js';
+import { carryProblems } from '../plan/carryLimits.js';
+import { derivedName } from '../config/names.js';
 
 /** A BEFORE row trigger whose function assigns the key cannot work on a partitioned table (postgres-facts 28). */
 export function triggerAssignsKey(functionSource: string, key: string): boolean {
@@ -172,10 +174,11 @@ function sourceChecks(snap: Snapshot, source: TableInfo, cfg: Config): CheckItem
       keyAssigners.map((t) => t.def)));
   items.push(item('triggers', 'ok', 'Triggers', others.length ? `${others.length} trigger(s), carried over at the swap; they do not fire while partwise copies` : 'none', undefined, others.map((t) => t.def)));
 
-  if (source.constraints.some((c) => c.type === 'x'))
-    items.push(item('exclusion', 'warn', 'Exclusion constraints', 'not carried over to a partitioned table', 're-create them by hand if they include the key with ='));
-  if (source.owner !== snap.server.role)
-    items.push(item('owner', 'warn', 'Owner', `${cfg.table} is owned by ${source.owner}, partwise runs as ${snap.server.role}: the new table will be owned by ${snap.server.role}`, `run as ${source.owner} to keep the owner`));
+  const carry = carryProblems(source, cfg);
+  for (const p of carry) items.push(item(p.id, 'fail', p.title, p.reason, p.todo, p.details));
+  if (!carry.some((p) => p.id === 'inheritance')) items.push(item('inheritance', 'ok', 'Inheritance children', 'none'));
+  const nullable = nullableKeyCheck(source, cfg);
+  items.push(...(nullable ? [nullable] : []), ownerCheck(snap, source, cfg));
 
   const need = source.totalBytes * 2 + source.tableBytes;
   items.push(item('disk', 'ok', 'Disk and WAL', `the copy needs about ${formatBytes(need)} free (2x table + indexes, plus WAL)`, 'check free space on the server (df) before migrating',
@@ -204,6 +207,45 @@ function sourceChecks(snap: Snapshot, source: TableInfo, cfg: Config): CheckItem
     ? item('leftovers', snap.old ? 'fail' : 'warn', 'Leftovers of an earlier run', leftovers.join('; '), snap.old ? `rename or drop ${cfg.oldTable}, or choose --old-table` : 'partwise status shows where it stands')
     : item('leftovers', 'ok', 'Leftovers of an earlier run', 'none'));
   return items;
+}
+
+/** A nullable key: what happens to rows written with a NULL key during and after the migration. */
+function nullableKeyCheck(source: TableInfo, cfg: Config): CheckItem | null {
+  const key = source.columns.find((c) => c.name === cfg.key);
+  if (!key) return null; // the 'key' item already fails
+  const title = `NOT NULL on ${cfg.key}`;
+  if (key.notNull) return item('key-nullable', 'ok', title, `${cfg.key} is NOT NULL`);
+  const table = qname(cfg.schema, cfg.table);
+  const check = ident(derivedName(cfg.table, `${cfg.key}_not_null`));
+  const todo = `make the application always write ${cfg.key}, then, once no row has a NULL ${cfg.key} ("Rows with NULL ${cfg.key}" below), make the column NOT NULL without a long lock: ` +
+    `ALTER TABLE ${table} ADD CONSTRAINT ${check} CHECK (${ident(cfg.key)} IS NOT NULL) NOT VALID; ALTER TABLE ${table} VALIDATE CONSTRAINT ${check}; ` +
+    `ALTER TABLE ${table} ALTER COLUMN ${ident(cfg.key)} SET NOT NULL; ALTER TABLE ${table} DROP CONSTRAINT ${check}`;
+  if (!source.constraints.some((c) => c.type === 'p'))
+    return item('key-nullable', 'warn', title, `${cfg.key} accepts NULL: after the swap a row with a NULL ${cfg.key} lands in the default partition`, todo);
+  return item('key-nullable', 'warn', title,
+    `${cfg.key} accepts NULL. While partwise migrates, a row written with a NULL ${cfg.key} cannot be copied: replay stops at it and the swap refuses until the row has a ${cfg.key}. ` +
+      `After the swap ${cfg.key} is NOT NULL (it joins the primary key), so the application's inserts with a NULL ${cfg.key} fail`, todo);
+}
+
+/** The owners of the table and its sequences, and whether partwise can give the new table to the same owner. */
+function ownerCheck(snap: Snapshot, source: TableInfo, cfg: Config): CheckItem {
+  const { role, superuser } = snap.server;
+  const details = [`table ${cfg.schema}.${cfg.table}: owner ${source.owner}`, ...source.sequences.map((q) => `${q.kind} sequence ${q.schema}.${q.name} (${q.columnName}): owner ${q.owner}`)];
+  if (source.owner === role) return item('owner', 'ok', 'Owner', `${cfg.table} is owned by ${role}, the role partwise runs as: the new table is too`, undefined, details);
+  const member = snap.privileges.sourceOwnerMember === true;
+  const schemaCreate = snap.privileges.ownerSchemaCreate === true;
+  if (superuser || (member && schemaCreate)) {
+    return item('owner', 'warn', 'Owner',
+      `${cfg.table} is owned by ${source.owner}, partwise runs as ${role}: create gives the new table, each of its partitions (also those made later) and its identity sequences to ${source.owner} (ALTER TABLE ... OWNER TO ${ident(source.owner)}), so ${source.owner} keeps its access after the swap and the serial sequences can follow the table`,
+      undefined, details);
+  }
+  const missing = [
+    ...(member ? [] : [`${role} is not a member of ${source.owner} (GRANT ${ident(source.owner)} TO ${ident(role)})`]),
+    ...(schemaCreate ? [] : [`${source.owner} lacks CREATE on schema ${cfg.schema} (GRANT CREATE ON SCHEMA ${ident(cfg.schema)} TO ${ident(source.owner)})`]),
+  ];
+  return item('owner', 'fail', 'Owner',
+    `${cfg.table} is owned by ${source.owner}; partwise runs as ${role}, which cannot give the new table to ${source.owner}: ${missing.join('; ')}. After the swap ${source.owner} would lose its access to ${cfg.table}`,
+    `run partwise as a superuser or as ${source.owner}, or grant what is missing; then run check again`, details);
 }
 
 /** Data checks: NULL keys and keys missing from the lookup table. One scan each, read-only. */

@@ -69,7 +69,7 @@ export function moveStep(t: MaintainTarget, key: string, label: string | null, p
   // no identity of its own (LIKE without INCLUDING IDENTITY), so identity values are copied as they are.
   const cols = source.columns.filter((c) => c.generated === '').map((c) => ident(c.name)).join(', ');
   // FORCE ROW LEVEL SECURITY would subject the move's INSERT to the policies: forced only once the rows are in
-  const security = securityStatements(source, part, snap.defaultAclGrantees);
+  const security = securityStatements(source, part, snap.defaultAclGrantees, snap.server.role);
   const force = security.filter((s) => s.endsWith(' FORCE ROW LEVEL SECURITY'));
   const keyEq = `${ident(cfg.key)} = ${lit(key)}`;
   return {

@@ -5,7 +5,7 @@ import type { CheckItem } from '../events.js';
 import { EXIT } from '../events.js';
 import { columnDefinition, ident, qname } from '../plan/ddl.js';
 import { expectedListBound } from '../plan/listBound.js';
-import { newIndexName, partitionForKey, withKey } from '../plan/planCreate.js';
+import { newIndexName, ownerStatement, partitionForKey, withKey } from '../plan/planCreate.js';
 import type { StepContext, StepResult } from './context.js';
 
 const item = (id: string, ok: boolean, title: string, reason: string, todo?: string, details?: string[]): CheckItem => ({
@@ -78,10 +78,16 @@ export function verifyStructure(snap: Snapshot, cfg: Config): CheckItem[] {
   const cIssues: string[] = [];
   const tgtCons = tgt.constraints.filter((c) => !c.inherited);
   for (const c of src.constraints.filter((x) => !x.inherited)) {
-    if (c.type === 'p' || c.type === 'u') {
+    if (c.type === 'p') {
       const want = withKey(c.columns, cfg.key).join(',');
-      // PostgreSQL drops a UNIQUE that duplicates the primary key: either kind satisfies it
-      if (!tgtCons.some((t) => (t.type === c.type || t.type === 'p') && t.columns.join(',') === want)) cIssues.push(`${c.type === 'p' ? 'primary key' : 'unique'} (${want}) missing`);
+      if (!tgtCons.some((t) => t.type === 'p' && t.columns.join(',') === want)) cIssues.push(`primary key (${want}) missing`);
+    } else if (c.type === 'u') {
+      // a constraint of its own with the name the swap gives back, even when it equals the primary key
+      const want = withKey(c.columns, cfg.key).join(',');
+      const name = newIndexName(cfg.table, cfg.newTable, c.indexName ?? c.name);
+      if (!tgtCons.some((t) => t.type === 'u' && t.name === name && t.columns.join(',') === want)) cIssues.push(`unique ${name} (${want}) for ${c.name} missing`);
+    } else if (c.type === 'x') {
+      cIssues.push(`exclusion constraint ${c.name} cannot exist on the partitioned table (partwise check says what to do)`);
     } else if (c.type === 'c' && !c.noInherit) {
       if (!tgtCons.some((t) => t.type === 'c' && t.name === c.name && t.def === c.def)) cIssues.push(`check ${c.name} missing or different`);
     } else if (c.type === 'f') {
@@ -119,6 +125,13 @@ export function verifyStructure(snap: Snapshot, cfg: Config): CheckItem[] {
     if (gd.missing.length) sIssues.push(`${t.name}: grants missing: ${gd.missing.join(', ')}`);
     if (gd.extra.length) sIssues.push(`${t.name}: grants not on the source: ${gd.extra.join(', ')}`);
   }
+  // the owner: of the parent and of every partition (ALTER TABLE ... OWNER TO does not reach them)
+  const wrongOwner = [{ q: parent, name: cfg.newTable, owner: tgt.owner }, ...tgt.partitions.map((p) => ({ q: qname(p.schema, p.name), name: p.name, owner: p.owner }))]
+    .filter((t) => t.owner !== src.owner);
+  items.push(item('owner', wrongOwner.length === 0, 'Owner', wrongOwner.length ? `${wrongOwner.length} table(s) not owned by ${src.owner}, the source's owner` : `${src.owner} owns the parent and ${tgt.partitions.length} partition(s)`,
+    wrongOwner.length ? `run: ${wrongOwner.map((t) => ownerStatement(t.q, src.owner)).join('; ')} (the swap would do it too)` : undefined,
+    wrongOwner.map((t) => `${t.name}: owned by ${t.owner}`)));
+
   items.push(item('security', sIssues.length === 0, 'RLS, policies and grants', sIssues.length ? `${sIssues.length} difference(s)` : `equal on the parent and ${tgt.partitions.length} partition(s)`, undefined, sIssues));
   return items;
 }
