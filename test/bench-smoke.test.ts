@@ -2,7 +2,7 @@
  * The benchmark's parts at a tiny size against the real server: each runs and yields its figures, and the report
  * carries every JSON key the issue asks for. No timing assertions: speed is what the benchmark reports, not a test.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { measureApplicationImpact } from '../src/bench/applicationImpact.js';
 import { parseBenchArgs } from '../src/bench/args.js';
 import { measureCatalogScale } from '../src/bench/catalogScale.js';
@@ -13,7 +13,6 @@ import { engineSession, prepareDataset } from '../src/bench/setup.js';
 import { median, percentile } from '../src/stats.js';
 import { parseLog } from '../src/bench/writer.js';
 import { libpqEnvFor } from '../src/bench/server.js';
-import { buildDist } from './helpers/build.js';
 import { createTestDatabase } from './helpers/db.js';
 
 const REQUIRED_KEYS = [
@@ -73,8 +72,7 @@ describe('bench: pure parts', () => {
 });
 
 describe('bench: parts against the server (tiny)', () => {
-  // the copy under load runs bin/partwise, i.e. dist/
-  beforeAll(() => buildDist(), 120_000);
+  // the copy under load runs bin/partwise, i.e. dist/ (built by globalSetup)
 
   it('copy throughput, writer periods with swap and checksums, seed query', async () => {
     const db = await createTestDatabase('pw_test_bench');

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, testServer, withClient, type TestDatabase } from './helpers/db.js';
@@ -84,19 +84,23 @@ describe('the partwise command', () => {
 
   it('a malformed config file names the field and the problem (exit 2)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pw-config-'));
-    const bad = join(dir, 'partwise.config.json');
-    writeFileSync(bad, JSON.stringify({ table: 'events', lockTimeoutMs: 'soon' }));
-    const r = await runCli(['check', '--config', bad, '--url', db.url]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/field "lockTimeoutMs"/);
-    writeFileSync(bad, '{ not json');
-    const r2 = await runCli(['check', '--config', bad, '--url', db.url]);
-    expect(r2.code).toBe(2);
-    expect(r2.stderr).toMatch(/not valid JSON/);
-    // a valid file is used: its table is checked
-    writeFileSync(bad, JSON.stringify({ table: 'events', key: 'tenant_id', lookup: 'tenants', lookupKey: 'tenant_id' }));
-    const ok = await runCli(['check', '--config', bad, '--url', db.url]);
-    expect(ok.stdout).toMatch(/Source table: public\.events/);
+    try {
+      const bad = join(dir, 'partwise.config.json');
+      writeFileSync(bad, JSON.stringify({ table: 'events', lockTimeoutMs: 'soon' }));
+      const r = await runCli(['check', '--config', bad, '--url', db.url]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/field "lockTimeoutMs"/);
+      writeFileSync(bad, '{ not json');
+      const r2 = await runCli(['check', '--config', bad, '--url', db.url]);
+      expect(r2.code).toBe(2);
+      expect(r2.stderr).toMatch(/not valid JSON/);
+      // a valid file is used: its table is checked
+      writeFileSync(bad, JSON.stringify({ table: 'events', key: 'tenant_id', lookup: 'tenants', lookupKey: 'tenant_id' }));
+      const ok = await runCli(['check', '--config', bad, '--url', db.url]);
+      expect(ok.stdout).toMatch(/Source table: public\.events/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('an unreachable server: exit 1, the reason, and never the password', async () => {
@@ -131,13 +135,18 @@ describe('the partwise command', () => {
   it.runIf(testServer().source === 'embedded')('reads the password from a pgpass file when none is given', async () => {
     const c = db.config;
     const dir = mkdtempSync(join(tmpdir(), 'pw-pgpass-'));
-    const passfile = join(dir, 'pgpass');
-    writeFileSync(passfile, `${c.host}:${c.port}:${c.database}:${c.user}:${String(c.password)}\n`, { mode: 0o600 });
-    const env = { PGHOST: String(c.host), PGPORT: String(c.port), PGUSER: String(c.user), PGDATABASE: String(c.database) };
-    const withFile = await runCli(['status', '--json'], { ...env, PGPASSFILE: passfile });
-    expect(withFile.code).toBe(0);
-    const without = await runCli(['status', '--json'], { ...env, PGPASSFILE: join(dir, 'missing') });
-    expect(without.code).toBe(1);
+    try {
+      const passfile = join(dir, 'pgpass');
+      writeFileSync(passfile, `${c.host}:${c.port}:${c.database}:${c.user}:${String(c.password)}\n`, { mode: 0o600 });
+      const env = { PGHOST: String(c.host), PGPORT: String(c.port), PGUSER: String(c.user), PGDATABASE: String(c.database) };
+      const withFile = await runCli(['status', '--json'], { ...env, PGPASSFILE: passfile });
+      expect(withFile.code).toBe(0);
+      const without = await runCli(['status', '--json'], { ...env, PGPASSFILE: join(dir, 'missing') });
+      expect(without.code).toBe(1);
+    } finally {
+      // a password file
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('status reads the journal that create wrote', async () => {

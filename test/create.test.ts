@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
+import { waitUntil } from './helpers/waitUntil.js';
 import { createTestDatabase, withClient, type TestDatabase } from './helpers/db.js';
 import { catalogFingerprint, engineContext, fixture } from './helpers/engine.js';
 import { runCheck } from '../src/steps/check.js';
@@ -330,7 +331,9 @@ describe('what partitioning changes for the application', () => {
       await a.query('BEGIN');
       await a.query(`UPDATE items_partitioned SET k = 2 WHERE id = 1`);
       const racing = b.query(`DELETE FROM items_partitioned WHERE id = 1`).then(() => null, (e: { code?: string }) => e.code);
-      await new Promise((r) => setTimeout(r, 200));
+      // the DELETE waits for the UPDATE's row lock before the UPDATE commits
+      const bPid = (b as pg.Client & { processID: number }).processID;
+      await waitUntil(async () => (await a.query(`SELECT wait_event_type = 'Lock' AS w FROM pg_stat_activity WHERE pid = $1`, [bPid])).rows[0]?.w, { what: 'the DELETE to wait for the row lock' });
       await a.query('COMMIT');
       expect(await racing).toBe('40001');
     } finally {

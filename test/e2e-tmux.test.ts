@@ -11,6 +11,8 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BIN, runCli } from './helpers/cli.js';
+import { envPrefix } from './helpers/env.js';
+import { waitForExit, waitUntil } from './helpers/waitUntil.js';
 import { startEmbedded } from '../src/db/embedded.js';
 
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
@@ -18,32 +20,43 @@ if (!hasTmux) console.warn('e2e-tmux: tmux is not installed: the end-to-end term
 
 const socket = `partwise-e2e-${randomBytes(4).toString('hex')}`;
 const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
-const screen = () => tmux('capture-pane', '-p', '-t', 'e2e');
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor(what: string | RegExp, timeoutMs = 120_000): Promise<string> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const s = screen();
-    if (typeof what === 'string' ? s.includes(what) : what.test(s)) {
-      await pause(200);
-      return s;
-    }
-    if (Date.now() > until) throw new Error(`timed out waiting for ${String(what)}; screen:\n${s}`);
-    await pause(200);
-  }
-}
-
-async function keys(...k: string[]): Promise<void> {
-  for (const key of k) {
-    tmux('send-keys', '-t', 'e2e', key);
-    await pause(150);
-  }
-}
-
-async function type(text: string): Promise<void> {
-  tmux('send-keys', '-t', 'e2e', '-l', text);
-  await pause(150);
+/**
+ * One tmux window running bin/partwise. No fixed sleeps: every key is followed by waiting for the screen it
+ * produces (capture-pane), so a key is never sent before the screen it is meant for is drawn.
+ */
+function terminal(name: string) {
+  const screen = () => tmux('capture-pane', '-p', '-t', name);
+  const waitFor = async (what: string | RegExp, timeoutMs = 120_000): Promise<string> =>
+    (await waitUntil(() => {
+      const s = screen();
+      return (typeof what === 'string' ? s.includes(what) : what.test(s)) && { s };
+    }, { what: `the screen to show ${String(what)}`, timeoutMs, last: screen, intervalMs: 100 })).s;
+  return {
+    screen,
+    waitFor,
+    /** sends one key (tmux key name), then waits for the screen that shows `expect` */
+    async key(k: string, expect: string | RegExp, timeoutMs?: number): Promise<string> {
+      tmux('send-keys', '-t', name, k);
+      return waitFor(expect, timeoutMs);
+    },
+    /** types text literally, then waits for it on the screen */
+    async type(text: string): Promise<string> {
+      tmux('send-keys', '-t', name, '-l', text);
+      return waitFor(text);
+    },
+    /** sends `k` until the screen's value (first group of `re`) is `target`, each time waiting for the value to change */
+    async stepTo(k: string, re: RegExp, target: string): Promise<void> {
+      const value = async () => (await waitFor(re)).match(re)![1]!;
+      for (let v = await value(), n = 0; v !== target; n++) {
+        if (n > 20) throw new Error(`${k} did not bring ${re} to ${target}; screen:\n${screen()}`);
+        tmux('send-keys', '-t', name, k);
+        await waitUntil(() => screen().match(re)?.[1] !== v, { what: `${k} to change ${re} from ${v}`, last: screen, intervalMs: 100 });
+        v = await value();
+      }
+    },
+    panePid: () => Number(tmux('display-message', '-p', '-t', name, '#{pane_pid}').trim()),
+  };
 }
 
 describe.skipIf(!hasTmux)('e2e: bin/partwise in tmux walks the checklist on a fresh embedded demo database', () => {
@@ -63,60 +76,54 @@ describe.skipIf(!hasTmux)('e2e: bin/partwise in tmux walks the checklist on a fr
   });
 
   it('prerequisites, create, verify, test insert, migrate (all), verify data, swap, monitor; then the database is partitioned with every row', async () => {
-    const env = Object.entries({ PARTWISE_EMBEDDED_DIR: dataDir, TERM: 'xterm-256color' }).map(([k, v]) => `${k}=${v}`).join(' ');
-    const unset = ['DATABASE_URL', 'PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE', 'PGSSLMODE', 'CI', 'NO_COLOR'].map((k) => `-u ${k}`).join(' ');
-    const cmd = `env ${unset} ${env} ${process.execPath} ${BIN} --demo-rows 5000 --demo-programs 4; echo $? > ${exitFile}; sleep 3600`;
+    const env = envPrefix({ PARTWISE_EMBEDDED_DIR: dataDir, TERM: 'xterm-256color', CI: undefined, NO_COLOR: undefined });
+    const cmd = `${env} ${process.execPath} ${BIN} --demo-rows 5000 --demo-programs 4; echo $? > ${exitFile}; sleep 3600`;
     tmux('new-session', '-d', '-s', 'e2e', '-x', '100', '-y', '30', cmd);
+    const t = terminal('e2e');
 
     // 1 Prerequisites: runs by itself once the embedded server is up and seeded
-    let s = await waitFor(/1\. Prerequisites\s+(✔ done|✘ failed)/, 240_000);
+    let s = await t.waitFor(/1\. Prerequisites\s+(✔ done|✘ failed)/, 240_000);
     expect(s).toContain('embedded rehearsal database');
     expect(s).toMatch(/\d+ ok · \d+ warn · \d+ fail/);
 
-    await keys('2', 'Enter');
-    await waitFor('Press y to go ahead');
-    await keys('y');
-    s = await waitFor(/2\. Create\s+(✔ done|✘ failed)/);
+    await t.key('2', /2\. Create\s+· pending/);
+    await t.key('Enter', 'Press y to go ahead');
+    s = await t.key('y', /2\. Create\s+(✔ done|✘ failed)/);
     expect(s).toContain('✔ done');
 
-    await keys('3', 'Enter');
-    s = await waitFor(/3\. Verify\s+(✔ done|✘ failed)/);
+    await t.key('3', /3\. Verify\s+· pending/);
+    s = await t.key('Enter', /3\. Verify\s+(✔ done|✘ failed)/);
     expect(s).toMatch(/\d+ ok · \d+ warn · 0 fail/);
 
-    await keys('4', 'Enter');
-    await waitFor('Press y to go ahead');
-    await keys('y');
-    s = await waitFor(/4\. Test insert\s+(✔ done|✘ failed)/);
+    await t.key('4', /4\. Test insert\s+· pending/);
+    await t.key('Enter', 'Press y to go ahead');
+    s = await t.key('y', /4\. Test insert\s+(✔ done|✘ failed)/);
     expect(s).toContain('✔ done');
 
-    await keys('5');
-    await waitFor('every program at once');
-    await keys('Enter');
-    await waitFor('Press y to go ahead');
-    await keys('y');
-    s = await waitFor(/5\. Migrate\s+(✔ done|✘ failed)/);
+    await t.key('5', 'every program at once');
+    await t.key('Enter', 'Press y to go ahead');
+    s = await t.key('y', /5\. Migrate\s+(✔ done|✘ failed)/);
     expect(s).toContain('✔ done');
     expect(s).toMatch(/overall .*5,000\/5,000 +100%/);
 
-    await keys('3', 'd');
-    s = await waitFor(/3\. Verify\s+(✔ done|✘ failed)/);
+    await t.key('3', /3\. Verify\s+✔ done/);
+    // the data run replaces the structure's: running until it is done or failed
+    s = await t.key('d', /^(?=[\s\S]*Data: row counts)[\s\S]*3\. Verify\s+(✔ done|✘ failed)/);
+    expect(s).toMatch(/3\. Verify\s+✔ done/);
+
+    await t.key('6', /6\. Swap\s+· pending/);
+    await t.key('Enter', 'Type petri_observations and press enter');
+    await t.type('petri_observations');
+    s = await t.key('Enter', /6\. Swap\s+(✔ done|✘ failed)/);
     expect(s).toContain('✔ done');
 
-    await keys('6', 'Enter');
-    await waitFor('Type petri_observations and press enter');
-    await type('petri_observations');
-    await keys('Enter');
-    s = await waitFor(/6\. Swap\s+(✔ done|✘ failed)/);
-    expect(s).toContain('✔ done');
-
-    await keys('7');
-    s = await waitFor(/total \(\d+\)/);
+    s = await t.key('7', /total \(\d+\)/);
     expect(s).toContain('petri_obs_default');
     // the checklist: every step up to swap done
     expect(s).toMatch(/1✔\s+2✔\s+3✔\s+4✔\s+5✔\s+6✔/);
 
-    await keys('q');
-    for (let i = 0; i < 300 && !existsSync(exitFile); i++) await pause(100);
+    tmux('send-keys', '-t', 'e2e', 'q');
+    await waitUntil(() => existsSync(exitFile), { what: 'partwise to exit after q', last: t.screen });
     expect(readFileSync(exitFile, 'utf8').trim()).toBe('0');
 
     // the database itself, on the same (now stopped) embedded cluster
@@ -142,48 +149,24 @@ describe.skipIf(!hasTmux)('e2e: bin/partwise in tmux walks the checklist on a fr
     chmodSync(dir2, 0o755);
     const dataDir2 = join(dir2, 'pg17');
     try {
-      const unset = ['DATABASE_URL', 'PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE', 'PGSSLMODE', 'CI'].map((k) => `-u ${k}`).join(' ');
-      const cmd = `env ${unset} PARTWISE_EMBEDDED_DIR=${dataDir2} TERM=xterm-256color ${process.execPath} ${BIN} --demo-rows 5000 --demo-programs 4; sleep 3600`;
-      tmux('new-session', '-d', '-s', 'hup', '-x', '100', '-y', '30', cmd);
-      const on = async (...k: string[]) => {
-        for (const key of k) await keys_(key);
-      };
-      const shot = () => tmux('capture-pane', '-p', '-t', 'hup');
-      const until = async (re: RegExp, ms = 240_000) => {
-        for (const end = Date.now() + ms; !re.test(shot()); await pause(200)) if (Date.now() > end) throw new Error(`timed out waiting for ${re}; screen:\n${shot()}`);
-        await pause(200);
-      };
-      await until(/1\. Prerequisites\s+(✔ done|✘ failed)/);
-      await on('2', 'Enter');
-      await until(/Press y to go ahead/);
-      await on('y');
-      await until(/2\. Create\s+✔ done/);
-      await on('5');
-      await until(/5\. Migrate/);
+      const env = envPrefix({ PARTWISE_EMBEDDED_DIR: dataDir2, TERM: 'xterm-256color', CI: undefined });
+      tmux('new-session', '-d', '-s', 'hup', '-x', '100', '-y', '30', `${env} ${process.execPath} ${BIN} --demo-rows 5000 --demo-programs 4; sleep 3600`);
+      const t = terminal('hup');
+      await t.waitFor(/1\. Prerequisites\s+(✔ done|✘ failed)/, 240_000);
+      await t.key('2', /2\. Create\s+· pending/);
+      await t.key('Enter', 'Press y to go ahead');
+      await t.key('y', /2\. Create\s+✔ done/);
+      await t.key('5', /5\. Migrate/);
       // slow the copy down to 100 rows/s in batches of 100, so that it is surely copying when the terminal goes
-      for (let i = 0; i < 9; i++) await keys_('-');
-      for (let i = 0; i < 9; i++) await keys_('b'); // down to the smallest batch, whatever the default
-      await until(/rate 100 rows\/s/);
-      await until(/batch 100 rows/);
-      await on('Enter');
-      await until(/Press y to go ahead/);
-      await on('y');
-      await until(/copying/);
-      await pause(1500);
-      const panePid = tmux('display-message', '-p', '-t', 'hup', '#{pane_pid}').trim();
-      const nodePid = Number(execFileSync('pgrep', ['-P', panePid], { encoding: 'utf8' }).trim().split('\n')[0]);
+      await t.stepTo('-', /rate ([\d,]+ rows\/s|no limit)/, '100 rows/s');
+      await t.stepTo('b', /batch ([\d,]+) rows/, '100');
+      await t.key('Enter', 'Press y to go ahead');
+      // copying, with at least one batch committed and shown
+      await t.key('y', /^(?=[\s\S]*copying)[\s\S]*overall .* [1-9][\d,]*\/5,000/);
+      const nodePid = Number(execFileSync('pgrep', ['-P', String(t.panePid())], { encoding: 'utf8' }).trim().split('\n')[0]);
       expect(nodePid).toBeGreaterThan(0);
       tmux('kill-session', '-t', 'hup'); // the terminal goes away: SIGHUP to the process
-      const alive = () => {
-        try {
-          process.kill(nodePid, 0);
-          return true;
-        } catch {
-          return false;
-        }
-      };
-      for (let i = 0; i < 600 && alive(); i++) await pause(100);
-      expect(alive()).toBe(false);
+      await waitForExit(nodePid, 'partwise to stop safely and exit after SIGHUP');
 
       const server = await startEmbedded({ persistent: true, dataDir: dataDir2, database: 'partwise_demo' });
       const client = new pg.Client(server.config);
@@ -217,9 +200,5 @@ describe.skipIf(!hasTmux)('e2e: bin/partwise in tmux walks the checklist on a fr
       rmSync(dir2, { recursive: true, force: true });
     }
 
-    async function keys_(k: string) {
-      tmux('send-keys', '-t', 'hup', k);
-      await pause(300);
-    }
   }, 600_000);
 });

@@ -7,14 +7,13 @@ import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { takeSnapshot } from '../src/catalog/snapshot.js';
 import { replayBatch } from '../src/move/capture.js';
-import { buildDist } from './helpers/build.js';
+import { cleanEnv } from './helpers/env.js';
 import { BIN, resultOf, runCli } from './helpers/cli.js';
 import { moveFixture, rowDifferences, startWriter, type MoveFixture } from './helpers/moveSetup.js';
 
 /** Starts migrate; resolves once it has printed `progressLines` progress lines, with a way to kill it. */
 function startMigrate(url: string, extra: string[] = []) {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-  for (const k of ['DATABASE_URL', 'PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE']) delete env[k];
+  const env = cleanEnv({ NO_COLOR: '1' });
   const child = spawn(process.execPath, [BIN, 'migrate', '--mode', 'all', '--batch-size', '200', '--sleep-ms', '15', '--url', url, '--yes', '--json', ...extra], {
     env, stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -39,7 +38,6 @@ function startMigrate(url: string, extra: string[] = []) {
 describe('migrate survives SIGKILL and SIGTERM', () => {
   let f: MoveFixture;
   beforeAll(async () => {
-    await buildDist();
     f = await moveFixture('kill_resume');
   });
   afterAll(async () => f?.close());

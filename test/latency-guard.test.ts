@@ -3,6 +3,7 @@
  * and migrate slowing down when the probe commits get slow during the copy (made slow for real: the probe sleeps
  * once the new table has rows, which only the copy puts there).
  */
+import type pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseCommandLine } from '../src/cli/args.js';
 import { resolveConfig } from '../src/config/config.js';
@@ -12,8 +13,17 @@ import { migrateOptionsFromFlags, runMigrate } from '../src/steps/migrate.js';
 import { median } from '../src/stats.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { connect, moveFixture, type MoveFixture } from './helpers/moveSetup.js';
+import { waitUntil } from './helpers/waitUntil.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Waits until the guard has taken `n` more probes (each probe query takes a number from the sequence probe_n). Only
+ * the probes of the last 3 s count for a verdict: enough probes after a change fill that window with changed ones.
+ */
+async function probesTaken(c: pg.Client, n: number): Promise<void> {
+  const count = async () => Number((await c.query<{ n: string }>(`SELECT last_value AS n FROM probe_n`)).rows[0]!.n);
+  const mark = await count();
+  await waitUntil(async () => (await count()) - mark >= n, { what: `${n} probes of the latency guard`, timeoutMs: 60_000 });
+}
 
 describe('latency guard: the rate rule', () => {
   it('cuts by 30 % from what the copy achieves, never below the floor', () => {
@@ -83,19 +93,20 @@ describe('latency guard against the server', () => {
     const c = await connect(db.config);
     try {
       // 20 ms probes before, 100 ms while "slow": far apart whatever else the machine is doing
-      await c.query(`CREATE TABLE probe_delay (s float8 NOT NULL); INSERT INTO probe_delay VALUES (0.02)`);
-      const guard = await LatencyGuard.start(db.config, 2, { sql: 'SELECT pg_sleep(s) FROM probe_delay', params: [] });
+      await c.query(`CREATE TABLE probe_delay (s float8 NOT NULL); INSERT INTO probe_delay VALUES (0.02); CREATE SEQUENCE probe_n`);
+      const guard = await LatencyGuard.start(db.config, 2, { sql: `SELECT pg_sleep(s), nextval('probe_n') FROM probe_delay`, params: [] });
       try {
         await c.query(`UPDATE probe_delay SET s = 0.1`);
-        // a verdict needs ten probes of the last 3 s: about 2 s of 100 ms probes taken every 100 ms
-        await sleep(2600);
+        // 16 slow probes (100 ms, one every 100 ms after the last) span more than the 3 s window: only slow ones count
+        await probesTaken(c, 16);
         // no verdict before the copy has a measured rate
         expect(guard.decide(0, Date.now())).toBeNull();
         const cut = guard.decide(10_000, Date.now());
         expect(cut?.rate).toBe(7000);
         expect(cut!.probeMs).toBeGreaterThan(cut!.limitMs);
         await c.query(`UPDATE probe_delay SET s = 0.02`);
-        await sleep(2000);
+        // 26 fast probes (20 ms, one every 100 ms after the last) span more than 3 s: the slow ones left the window
+        await probesTaken(c, 26);
         const raised = guard.decide(7000, Date.now());
         expect(raised?.rate).toBe(7500);
       } finally {
@@ -116,7 +127,8 @@ describe('latency guard against the server', () => {
       const guard = await LatencyGuard.start(db.config, 2, { sql, params: [] });
       try {
         await c.query(`UPDATE probe_delay SET tail = true`);
-        await sleep(2600);
+        // 24 probes (four take at least 3 x 120 + 200 ms) span more than the 3 s window: all with the slow tail
+        await probesTaken(c, 24);
         const cut = guard.decide(10_000, Date.now());
         expect(cut?.rate).toBe(7000);
         expect(cut!.probeMs).toBeGreaterThanOrEqual(100);

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { BIN, runCli } from './helpers/cli.js';
+import { envPrefix } from './helpers/env.js';
+import { waitUntil } from './helpers/waitUntil.js';
 
 const INK_CRASH = /Raw mode is not supported|setRawMode|ERR_/;
 
@@ -43,9 +45,9 @@ describe('no TTY: no Ink app', () => {
     const socket = `partwise-notty-${randomBytes(4).toString('hex')}`;
     const out = join(dir, 'out');
     try {
-      const cmd = `echo | env -u CI ${process.execPath} ${BIN} 2> ${out}; echo $? > ${out}.code; sleep 60`;
+      const cmd = `echo | ${envPrefix({ CI: undefined })} ${process.execPath} ${BIN} 2> ${out}; echo $? > ${out}.code; sleep 60`;
       execFileSync('tmux', ['-L', socket, 'new-session', '-d', '-s', 'n', '-x', '100', '-y', '30', cmd]);
-      for (let i = 0; i < 200 && !existsSync(`${out}.code`); i++) await new Promise((r) => setTimeout(r, 100));
+      await waitUntil(() => existsSync(`${out}.code`), { what: 'partwise to exit in tmux', last: () => (existsSync(out) ? readFileSync(out, 'utf8') : '(no output yet)') });
       expect(readFileSync(`${out}.code`, 'utf8').trim()).toBe('2');
       const err = readFileSync(out, 'utf8');
       expect(err).toContain('needs an interactive terminal');

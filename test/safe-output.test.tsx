@@ -142,7 +142,7 @@ describe('safe output: hostile labels on a real database', () => {
       const monitor = await app.waitFor('pwned', 60_000);
       expect(monitor).toContain('\\x1b]0;pwned\\x07');
       // wide enough for the partition's comment line with the label
-      app.resize(240, 40);
+      await app.resize(240, 40);
       await app.press('2', 's');
       await app.waitFor('SQL (s hides it');
       let sql = app.frame();

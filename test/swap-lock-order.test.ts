@@ -12,8 +12,18 @@ import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { engineContext } from './helpers/engine.js';
 import { connect } from './helpers/moveSetup.js';
 import { createMigrateVerify, seedScenario } from './helpers/swapScenario.js';
+import { waitUntil } from './helpers/waitUntil.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Waits until the swap's (or rollback's) session is waiting for a lock on `table`. */
+async function waitingFor(config: pg.ClientConfig, pid: number, table: string): Promise<void> {
+  const c = await connect(config);
+  try {
+    const waiting = async () => (await c.query(`SELECT 1 FROM pg_locks WHERE pid = $1 AND NOT granted AND relation = $2::regclass`, [pid, table])).rowCount;
+    await waitUntil(waiting, { what: `session ${pid} to wait for a lock on ${table}` });
+  } finally {
+    await c.end();
+  }
+}
 
 /** Holds SHARE UPDATE EXCLUSIVE (what autovacuum takes) on `table` until release(). */
 async function holdLikeAutovacuum(config: pg.ClientConfig, table: string): Promise<{ release(): Promise<void> }> {
@@ -65,7 +75,7 @@ describe('swap and rollback wait for autovacuum without holding the application'
       const part = (await ctx.client.query(`SELECT inhrelid::regclass::text AS p FROM pg_inherits WHERE inhparent = 'public.petri_observations_partitioned'::regclass ORDER BY 1 LIMIT 1`)).rows[0].p as string;
       const vacuum = await holdLikeAutovacuum(db.config, part);
       const swap = runSwap(ctx);
-      await sleep(300); // the swap now waits for the partition
+      await waitingFor(db.config, (ctx.client as pg.Client & { processID: number }).processID, part);
       expect(await heldOn(db.config, (ctx.client as pg.Client & { processID: number }).processID, 'public.petri_observations')).toEqual([]);
       await applicationWrite(db.config); // throws "canceling statement due to lock timeout" if the swap held the original
       await vacuum.release();
@@ -85,7 +95,7 @@ describe('swap and rollback wait for autovacuum without holding the application'
       expect((await runSwap(ctx)).exitCode).toBe(0);
       const vacuum = await holdLikeAutovacuum(db.config, 'public.petri_observations_old');
       const rollback = runRollback(ctx);
-      await sleep(300);
+      await waitingFor(db.config, (ctx.client as pg.Client & { processID: number }).processID, 'public.petri_observations_old');
       expect(await heldOn(db.config, (ctx.client as pg.Client & { processID: number }).processID, 'public.petri_observations')).toEqual([]);
       await applicationWrite(db.config);
       await vacuum.release();

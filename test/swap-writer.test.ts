@@ -3,6 +3,7 @@ import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { engineContext } from './helpers/engine.js';
 import { seedScenario, tableChecksum } from './helpers/swapScenario.js';
+import { waitUntil } from './helpers/waitUntil.js';
 import { takeSnapshot } from '../src/catalog/snapshot.js';
 import { replayBatch } from '../src/move/capture.js';
 import { runCreate } from '../src/steps/create.js';
@@ -39,7 +40,7 @@ describe('migrate, verify --data, swap and rollback under a concurrent writer', 
       const swapped = await runSwap(ctx);
       expect(swapped.exitCode, swapped.summary).toBe(0);
       // keep writing after the swap for a while (counted in operations, not time)
-      while (writer.ops < opsAtSwap + 150) await new Promise((r) => setTimeout(r, 20));
+      await waitUntil(() => writer!.ops >= opsAtSwap + 150, { what: '150 writes after the swap' });
       await writer.stop();
 
       expect(writer.errors).toEqual([]);
@@ -55,11 +56,11 @@ describe('migrate, verify --data, swap and rollback under a concurrent writer', 
       // rollback under the same writer: the restored original holds every write, before, during and after it
       writer.start();
       const opsAtRollback = writer.ops;
-      while (writer.ops < opsAtRollback + 100) await new Promise((r) => setTimeout(r, 20));
+      await waitUntil(() => writer!.ops >= opsAtRollback + 100, { what: '100 writes before the rollback' });
       const rolled = await runRollback(ctx);
       expect(rolled.exitCode, rolled.summary).toBe(0);
       const opsAfterRollback = writer.ops;
-      while (writer.ops < opsAfterRollback + 100) await new Promise((r) => setTimeout(r, 20));
+      await waitUntil(() => writer!.ops >= opsAfterRollback + 100, { what: '100 writes after the rollback' });
       await writer.stop();
       expect(writer.errors).toEqual([]);
       expect((await ctx.client.query(`SELECT relkind::text AS k FROM pg_class WHERE oid = 'public.petri_observations'::regclass`)).rows[0].k).toBe('r');

@@ -5,14 +5,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { latestDataVerification } from '../src/move/checksum.js';
 import { runMigrate } from '../src/steps/migrate.js';
-import { buildDist } from './helpers/build.js';
 import { resultOf, runCli } from './helpers/cli.js';
 import { moveFixture, type MoveFixture } from './helpers/moveSetup.js';
 
 describe('verify --data', () => {
   let f: MoveFixture;
   beforeAll(async () => {
-    await buildDist();
     f = await moveFixture('verify_data', {
       rows: 5000, programs: 4,
       // a json column has no hash function: it must be hashed as text

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { cleanEnv } from './env.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/partwise', import.meta.url));
 
@@ -12,14 +13,12 @@ export interface CliRun {
 }
 
 /**
- * Runs the real bin/partwise (compiled dist/) as a user would, without a TTY. The environment is cleaned of
- * connection variables so only what the test passes is used.
+ * Runs the real bin/partwise (compiled dist/ by globalSetup) as a user would, without a TTY. The environment holds
+ * no connection variables (see cleanEnv) but those the test passes.
  */
 export function runCli(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 120_000): Promise<CliRun> {
-  const base = { ...process.env };
-  for (const k of ['DATABASE_URL', 'PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE', 'PGSSLMODE', 'PGHOSTADDR']) delete base[k];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...base, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv({ NO_COLOR: '1', ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

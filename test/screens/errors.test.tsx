@@ -71,7 +71,7 @@ describe('errors, rollback, quit, resize, watch (real database)', () => {
       await app.press('q');
       await app.waitFor('Stop it safely and quit?');
       await app.press('y');
-      for (let i = 0; i < 600 && app.exits.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      await app.waitForExit();
       expect(app.exits).toEqual([130]);
       const rec = (await fx.admin.query(`SELECT status FROM partwise.step_log WHERE step = 'migrate' ORDER BY id DESC LIMIT 1`)).rows[0];
       expect(rec.status).not.toBe('running');
@@ -102,9 +102,9 @@ describe('errors, rollback, quit, resize, watch (real database)', () => {
     const app = await renderApp(fx, { initialStep: 'check' });
     try {
       await app.waitFor('1. Prerequisites');
-      app.resize(70, 20);
+      await app.resize(70, 20);
       await app.waitFor('The terminal is 70x20; partwise needs at least 80x24');
-      app.resize(80, 24);
+      await app.resize(80, 24);
       const f = await app.waitFor('1. Prerequisites');
       expect(f.split('\n').length).toBeLessThan(24);
       expect(Math.max(...f.split('\n').map((l) => [...l].length))).toBeLessThanOrEqual(80);
@@ -117,7 +117,8 @@ describe('errors, rollback, quit, resize, watch (real database)', () => {
     const before = Number((await fx.admin.query(`SELECT count(*) AS n FROM public.petri_observations`)).rows[0].n);
     const app = await renderApp(fx, { initialStep: 'create' });
     try {
-      await app.waitFor('2. Create');
+      // R works once the journal says Create is done: the footer offers it then
+      await app.waitFor('R rollback');
       await app.press('R');
       await app.waitFor('Rollback');
       await app.press(KEY.enter);

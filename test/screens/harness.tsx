@@ -1,8 +1,14 @@
 /**
  * The checklist app rendered by ink-testing-library against a real database (a fresh one per test file), with keys
  * sent through stdin. Colors off, so frames are plain text.
+ *
+ * No fixed sleeps: React renders a key's update later (Ink gives every update the default priority, so it waits for
+ * a scheduler turn), and a screen's keys are subscribed later still, in the effects after that render. Each key is
+ * therefore sent inside act(), which returns once React has rendered it and run the effects; and before each key,
+ * and after each awaited frame, the harness waits until the effects of the last render (e.g. one caused by a
+ * database read) have run, so the key reaches the handlers of the frame on screen. A Profiler counts both.
  */
-import React from 'react';
+import React, { act, Profiler } from 'react';
 import { render } from 'ink-testing-library';
 import pg from 'pg';
 import { App } from '../../src/screens/App.js';
@@ -14,6 +20,7 @@ import { resolveConfig, type ConfigInput } from '../../src/config/config.js';
 import { openSession } from '../../src/db/session.js';
 import { seedDemo } from '../../src/demo/seedDemo.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { waitUntil } from '../helpers/waitUntil.js';
 
 export const KEY = {
   enter: '\r', tab: '\t', shiftTab: '\u001B[Z', esc: '\u001B', up: '\u001B[A', down: '\u001B[B', pageDown: '\u001B[6~', pageUp: '\u001B[5~', ctrlC: '\u0003',
@@ -48,15 +55,39 @@ export interface Harness {
   frame(): string;
   /** every frame drawn so far */
   frames(): string[];
+  /** sends each key once React has settled, and returns when React has rendered the last one and run its effects */
   press(...keys: string[]): Promise<void>;
   /** tells the app the terminal changed size (as a real terminal's resize event does) */
-  resize(columns: number, rows: number): void;
+  resize(columns: number, rows: number): Promise<void>;
   /** waits until the last frame satisfies `what` (a substring or a predicate); fails with the frame after `timeoutMs` */
   waitFor(what: string | RegExp | ((frame: string) => boolean), timeoutMs?: number): Promise<string>;
+  /** waits until the app has called onExit */
+  waitForExit(timeoutMs?: number): Promise<number>;
   close(): Promise<void>;
 }
 
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+declare global {
+  // read by React to tell a test's act() scope from a bare update
+  var IS_REACT_ACT_ENVIRONMENT: boolean | undefined;
+}
+
+/**
+ * Runs `fn` in act(). The act environment flag is on only inside, so updates outside act() (a database read
+ * finishing) render as in the real app, without React's "not wrapped in act" warnings.
+ */
+async function inAct(fn: () => Promise<void> | void): Promise<void> {
+  globalThis.IS_REACT_ACT_ENVIRONMENT = true;
+  try {
+    await act(async () => {
+      await fn();
+    });
+  } finally {
+    globalThis.IS_REACT_ACT_ENVIRONMENT = false;
+  }
+}
+
+/** Ink delivers a lone escape on the next turn (it may start a longer sequence): wait for that turn inside act(). */
+const nextTurn = () => new Promise<void>((r) => setImmediate(r));
 
 export async function renderApp(fixture: DatabaseFixture, opts: { initialStep?: StepId; input?: ConfigInput; readOnly?: boolean; runCommand?: AppSession['runCommand'] } = {}): Promise<Harness> {
   const engineClient = await openSession(fixture.db.config);
@@ -74,40 +105,52 @@ export async function renderApp(fixture: DatabaseFixture, opts: { initialStep?: 
     active: { current: null },
   };
   const exits: number[] = [];
+  // commits of the app's tree, and those whose effects (key subscriptions among them) have run
+  const renders = { committed: 0, effectsRun: 0 };
+  const counters = { onPostCommit: () => void renders.effectsRun++ } as object;
   const ink = render(
-    <ColorProvider enabled={false}>
-      <App session={session} initialStep={opts.initialStep} onExit={(c) => exits.push(c)} />
-    </ColorProvider>,
+    <Profiler id="partwise-app" onRender={() => void renders.committed++} {...counters}>
+      <ColorProvider enabled={false}>
+        <App session={session} initialStep={opts.initialStep} onExit={(c) => exits.push(c)} />
+      </ColorProvider>
+    </Profiler>,
   );
   const frame = () => ink.lastFrame() ?? '';
+  const settled = () =>
+    waitUntil(() => renders.effectsRun >= renders.committed, {
+      what: `React to run the effects of its last render (${renders.committed} renders, effects of ${renders.effectsRun})`, last: frame, intervalMs: 5,
+    });
   return {
     session, exits, frame,
     frames: () => [...ink.frames],
-    resize(columns, rows) {
-      Object.defineProperty(ink.stdout, 'columns', { value: columns, configurable: true });
-      Object.defineProperty(ink.stdout, 'rows', { value: rows, configurable: true });
-      ink.stdout.emit('resize');
+    async resize(columns, rows) {
+      await settled();
+      await inAct(() => {
+        Object.defineProperty(ink.stdout, 'columns', { value: columns, configurable: true });
+        Object.defineProperty(ink.stdout, 'rows', { value: rows, configurable: true });
+        ink.stdout.emit('resize');
+      });
     },
     async press(...keys) {
       for (const k of keys) {
-        ink.stdin.write(k);
-        // let Ink parse the key and React commit before the next one
-        await pause(60);
+        await settled();
+        await inAct(async () => {
+          ink.stdin.write(k);
+          await nextTurn();
+        });
       }
     },
     async waitFor(what, timeoutMs = 60_000) {
       const test = typeof what === 'string' ? (f: string) => f.includes(what) : what instanceof RegExp ? (f: string) => what.test(f) : what;
-      const until = Date.now() + timeoutMs;
-      for (;;) {
+      const match = await waitUntil(() => {
         const f = frame();
-        if (test(f)) {
-          // the frame is drawn before React's effects subscribe the new screen's keys: let them settle
-          await pause(100);
-          return f;
-        }
-        if (Date.now() > until) throw new Error(`timed out waiting for ${String(what)}; last frame:\n${f}`);
-        await pause(50);
-      }
+        return test(f) && { f };
+      }, { what: `a frame matching ${String(what)}`, timeoutMs, last: frame });
+      await settled();
+      return match.f;
+    },
+    async waitForExit(timeoutMs = 60_000) {
+      return waitUntil(() => exits.length > 0 && exits, { what: 'the app to exit', timeoutMs, last: frame }).then((e) => e[0]!);
     },
     async close() {
       ink.unmount();
