@@ -144,7 +144,8 @@ describe('safe output: hostile labels on a real database', () => {
       // wide enough for the partition's comment line with the label
       await app.resize(240, 40);
       await app.press('2', 's');
-      await app.waitFor('SQL (s hides it');
+      // the SQL is planned from the database: wait for it, not only for the panel
+      await app.waitFor(/SQL \(s hides it; [1-9]\d* lines\)/);
       let sql = app.frame();
       for (let i = 0; i < 40 && !sql.includes('for innocent\\nDROP TABLE canary; -- '); i++) {
         await app.press(KEY.pageDown);
