@@ -41,6 +41,14 @@ async function owners(c: pg.ClientBase, table: string): Promise<Array<{ rel: str
   return r.rows;
 }
 
+/** What RUNNER may do with the identity sequence of the table that holds the original name. */
+async function sequencePrivileges(c: pg.ClientBase): Promise<{ select: boolean; usage: boolean; update: boolean }> {
+  const r = await c.query(`SELECT has_sequence_privilege($1, s, 'SELECT') AS select, has_sequence_privilege($1, s, 'USAGE') AS usage,
+                                  has_sequence_privilege($1, s, 'UPDATE') AS update
+                             FROM pg_get_serial_sequence('public.petri_observations', 'seq_no') s`, [RUNNER]);
+  return r.rows[0];
+}
+
 /** What the owner role does through the original name: insert (both sequences), select, update, use the sequences. */
 async function asOwner(config: pg.ClientConfig): Promise<void> {
   await withClient(config, async (c) => {
@@ -70,6 +78,10 @@ describe('hazard 7: a table owned by the application\'s role, partwise running a
       GRANT INSERT ON public.obs_audit TO ${OWNER};
       GRANT USAGE ON SEQUENCE public.obs_audit_id_seq TO ${OWNER};
       GRANT SELECT ON public.pilot_programs TO ${RUNNER};
+      -- a role that may read the identity sequence (currval), and default privileges that would hand the new one to
+      -- it with another privilege (the source's is older than them)
+      GRANT SELECT ON SEQUENCE public.petri_observations_seq_no_seq TO ${RUNNER};
+      ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE ON SEQUENCES TO ${RUNNER};
     `));
   });
   afterAll(async () => {
@@ -150,6 +162,7 @@ describe('hazard 7: a table owned by the application\'s role, partwise running a
       expect(swappedOwners.length).toBe(1 + 5 + 1 + 1);
       expect(swappedOwners.filter((o) => o.owner !== OWNER)).toEqual([]);
       expect(swappedOwners.map((o) => o.rel)).toContain('petri_observations_legacy_no_seq');
+      expect(await sequencePrivileges(ctx.client)).toEqual({ select: true, usage: false, update: false });
       await asOwner(db.config);
       const snap = await takeSnapshot(ctx.client, ctx.cfg);
       while ((await replayBatch(ctx.client, snap, ctx.cfg, 'reverse', 10_000)) > 0);
@@ -170,6 +183,7 @@ describe('hazard 7: a table owned by the application\'s role, partwise running a
         { rel: 'petri_observations_seq_no_seq', owner: OWNER },
       ]);
       await asOwner(db.config);
+      expect(await sequencePrivileges(ctx.client)).toEqual({ select: true, usage: false, update: false });
     } finally {
       await writer?.stop();
       await app.end();

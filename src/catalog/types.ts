@@ -125,6 +125,8 @@ export interface OwnedSequence {
   schema: string;
   name: string;
   owner: string;
+  /** privileges on the sequence, the owner's own left out */
+  grants: Grant[];
   kind: 'identity' | 'owned';
 }
 

@@ -25,8 +25,8 @@ export function createPolicy(p: Policy, table: string): string {
 
 const grantee = (g: string) => (g === 'PUBLIC' ? 'PUBLIC' : ident(g));
 
-/** GRANT statements reproducing a table's table-level and column-level privileges. */
-export function grantStatements(grants: Grant[], table: string): string[] {
+/** GRANT statements reproducing a table's (or a sequence's) table-level and column-level privileges. */
+export function grantStatements(grants: Grant[], table: string, kind: 'TABLE' | 'SEQUENCE' = 'TABLE'): string[] {
   const out: string[] = [];
   const key = (g: Grant) => `${g.grantee}\u0000${g.grantable}\u0000${g.columnName ?? ''}`;
   const groups = new Map<string, Grant[]>();
@@ -36,9 +36,14 @@ export function grantStatements(grants: Grant[], table: string): string[] {
     const privs = [...new Set(list.map((x) => x.privilege))].sort().join(', ');
     const cols = g.columnName ? ` (${ident(g.columnName)})` : '';
     const privText = g.columnName ? privs.split(', ').map((p) => `${p}${cols}`).join(', ') : privs;
-    out.push(`GRANT ${privText} ON TABLE ${table} TO ${grantee(g.grantee)}${g.grantable ? ' WITH GRANT OPTION' : ''}`);
+    out.push(`GRANT ${privText} ON ${kind} ${table} TO ${grantee(g.grantee)}${g.grantable ? ' WITH GRANT OPTION' : ''}`);
   }
   return out;
+}
+
+/** REVOKE statements taking privileges (with their grant option) away from a sequence. */
+export function revokeSequenceStatements(grants: Grant[], sequence: string): string[] {
+  return grants.map((g) => `REVOKE ${g.privilege} ON SEQUENCE ${sequence} FROM ${grantee(g.grantee)}`);
 }
 
 /**

@@ -10,8 +10,8 @@
  */
 import type { Config } from '../config/config.js';
 import { derivedName } from '../config/names.js';
-import type { Dependent, Grant, Snapshot, TableInfo, Trigger } from '../catalog/types.js';
-import { createPolicy, grantStatements, ident, lit, qname } from './ddl.js';
+import type { Dependent, Grant, OwnedSequence, Snapshot, TableInfo, Trigger } from '../catalog/types.js';
+import { createPolicy, grantStatements, ident, lit, qname, revokeSequenceStatements } from './ddl.js';
 import { autoPartitionFunction, autoPartitionNames, newIndexName, ownerStatement, PlanError } from './planCreate.js';
 import { carryProblems } from './carryLimits.js';
 import type { LockInfo } from './types.js';
@@ -144,6 +144,18 @@ END
   return [`DO ${dollarQuote(body)}`];
 }
 
+/**
+ * The new identity sequence replaces the source's: the roles that may use that one (currval, nextval, setval) may use
+ * this one, and no other role (default privileges may have handed it out at create).
+ */
+function identityPrivileges(from: OwnedSequence, to: OwnedSequence | undefined): string[] {
+  if (!to) return [];
+  const q = qname(to.schema, to.name);
+  const have = new Set(to.grants.map(grantKey));
+  const want = new Set(from.grants.map(grantKey));
+  return [...revokeSequenceStatements(to.grants.filter((g) => !want.has(grantKey(g))), q), ...grantStatements(from.grants.filter((g) => !have.has(grantKey(g))), q, 'SEQUENCE')];
+}
+
 /** OWNER TO the source's owner for the copy and each partition another role owns (post-swap names). */
 function ownerStatements(snap: Snapshot, cfg: Config): string[] {
   const owner = snap.source!.owner;
@@ -248,6 +260,7 @@ export function planSwap(snap: Snapshot, cfg: Config, inputs: SwapInputs = {}): 
       fwd.push(`ALTER SEQUENCE ${qname(seq.schema, seq.name)} OWNED BY ${S}.${ident(col.name)}`);
       rev1.push(`ALTER SEQUENCE ${qname(seq.schema, seq.name)} OWNED BY ${O}.${ident(col.name)}`);
     } else {
+      fwd.push(...identityPrivileges(seq, tgt.sequences.find((q) => q.kind === 'identity' && q.columnName === col.name)));
       const newSeq = tgt.columns.find((c) => c.name === col.name)?.identitySequence ?? null;
       const floor = inputs.identityFloors?.[col.name];
       fwd.push(restartIdentity(S, col.name, qname(seq.schema, seq.name), floor));
