@@ -16,6 +16,7 @@ import type { CheckItem } from '../src/events.js';
 import { replayBatch } from '../src/move/capture.js';
 import { runCheck, structuralChecks } from '../src/steps/check.js';
 import { runCreate } from '../src/steps/create.js';
+import { runMaintain } from '../src/steps/maintain.js';
 import { runMigrate } from '../src/steps/migrate.js';
 import { runRollback } from '../src/steps/rollback.js';
 import { runSwap } from '../src/steps/swap.js';
@@ -205,6 +206,17 @@ describe('hazard 7: a table owned by the application\'s role, partwise running a
       expect(swapped.exitCode, swapped.summary).toBe(0);
       expect((await owners(ctx.client, 'public.petri_observations')).filter((o) => o.owner !== OWNER)).toEqual([]);
       await asOwner(db.config);
+
+      // a partition made by maintain (the auto-partition trigger held off) belongs to the owner too
+      await ctx.client.query(`ALTER TABLE public.pilot_programs DISABLE TRIGGER USER`);
+      await ctx.client.query(`INSERT INTO public.pilot_programs (name) VALUES ('maintained')`);
+      await ctx.client.query(`ALTER TABLE public.pilot_programs ENABLE TRIGGER USER`);
+      const before = (await owners(ctx.client, 'public.petri_observations')).length;
+      const maintained = await runMaintain(ctx);
+      expect(maintained.exitCode, maintained.summary).toBe(0);
+      const after = await owners(ctx.client, 'public.petri_observations');
+      expect(after.length).toBe(before + 1);
+      expect(after.filter((o) => o.owner !== OWNER)).toEqual([]);
     } finally {
       await close();
     }
