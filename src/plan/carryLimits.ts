@@ -53,7 +53,7 @@ export function carryProblems(source: TableInfo, cfg: Config): CarryProblem[] {
     out.push({
       id: 'exclusion', title: 'Exclusion constraints',
       reason: `${exclusions.length} exclusion constraint(s): a partitioned table cannot enforce one across its partitions (PostgreSQL before 17 not at all, 17 only with ${cfg.key} WITH =), so the new table would not have it and rows violating it could be written after the swap`,
-      todo: `drop it (ALTER TABLE ${table} DROP CONSTRAINT ${ident(x.name)}) and enforce the rule otherwise (a UNIQUE constraint that includes ${cfg.key}, or a trigger), then run check again`,
+      todo: `drop it (ALTER TABLE ${table} DROP CONSTRAINT ${ident(x.name)}) and enforce the rule otherwise (a UNIQUE constraint that includes ${cfg.key}, or a trigger; on PostgreSQL 17 one with ${ident(cfg.key)} WITH = can be added to the partitioned table after the swap), then run check again`,
       details: exclusions.map((e) => `${e.name}: ${e.def}`),
     });
   }
