@@ -84,3 +84,16 @@ CREATE TABLE IF NOT EXISTS partwise.data_verification (
   pending      bigint NOT NULL,
   mismatches   jsonb NOT NULL DEFAULT '[]'
 );
+
+-- Who is copying (migrate): one lease per migration, held by one partwise process. A session advisory lock would
+-- stay on a pooled server connection after the process is gone; a row cannot. A heartbeat session of the holder
+-- renews it every few seconds; it is free once it expires or once the heartbeat's server process is gone.
+CREATE TABLE IF NOT EXISTS partwise.run_lease (
+  migration_id  bigint PRIMARY KEY REFERENCES partwise.migration ON DELETE CASCADE,
+  token         uuid NOT NULL,
+  holder        text NOT NULL,
+  backend_pid   int NOT NULL,
+  backend_start timestamptz,
+  acquired_at   timestamptz NOT NULL DEFAULT now(),
+  expires_at    timestamptz NOT NULL
+);

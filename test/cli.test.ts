@@ -182,8 +182,8 @@ describe('connections', () => {
     const db = await createTestDatabase('pw_test_pooler');
     try {
       const client = await openSession(db.config);
-      expect(await detectTransactionPooler(client, 6543)).toMatch(/transaction-mode pooler/);
-      expect(await detectTransactionPooler(client, Number(db.config.port))).toBeNull();
+      expect(await detectTransactionPooler(client, { ...db.config, port: 6543 })).toMatch(/transaction-mode pooler/);
+      expect(await detectTransactionPooler(client, db.config)).toBeNull();
       const settings = await client.query(`SELECT current_setting('application_name') AS app, current_setting('statement_timeout') AS st`);
       expect(settings.rows[0]).toEqual({ app: 'partwise', st: '1min' });
       await client.end();

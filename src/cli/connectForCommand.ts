@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { describeTarget, resolveConnection, type ConnectionSource } from '../db/connect.js';
-import { detectTransactionPooler, openSession, type SessionSettings } from '../db/session.js';
+import { applySettings, connectPlain, detectTransactionPooler, type SessionSettings } from '../db/session.js';
 import type { Emit } from '../events.js';
 
 export const DEMO_DATABASE = 'partwise_demo';
@@ -22,8 +22,9 @@ export interface DemoOptions {
 }
 
 /**
- * Resolves the connection (--url, DATABASE_URL, libpq environment, else embedded), opens the session with
- * application_name=partwise and the step's timeouts, and checks for a transaction-mode pooler.
+ * Resolves the connection (--url, DATABASE_URL, libpq environment, else embedded), checks for a transaction-mode
+ * pooler before anything is set, then gives the session application_name=partwise and the step's timeouts. Through
+ * a transaction pooler nothing is set: only check runs there (to say so), every other command refuses.
  */
 export async function connectForCommand(urlFlag: string | undefined, settings: SessionSettings, demo: DemoOptions, emit: Emit): Promise<Connected> {
   const target = resolveConnection(urlFlag);
@@ -38,14 +39,15 @@ export async function connectForCommand(urlFlag: string | undefined, settings: S
   }
   let client: pg.Client;
   try {
-    client = await openSession(config, settings);
+    client = await connectPlain(config);
   } catch (e) {
     await stopEmbedded();
     throw e;
   }
   try {
+    const poolerProblem = target.source === 'embedded' ? null : await detectTransactionPooler(client, config);
+    if (!poolerProblem) await applySettings(client, settings);
     if (target.source === 'embedded') await ensureDemo(client, demo, emit);
-    const poolerProblem = await detectTransactionPooler(client, typeof config.port === 'number' ? config.port : undefined);
     const version = (await client.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)).rows[0]!.v;
     emit({ type: 'connected', target: describeTarget(config), version, embedded: target.source === 'embedded' });
     return {

@@ -20,11 +20,13 @@ export class ConnectError extends Error {
 }
 
 /**
- * Opens one session with application_name=partwise and the step's timeouts. Errors name the target
- * and the server's message, never the password.
+ * Connects with nothing set: no application_name in the startup packet, no session setting. Through a transaction
+ * pooler anything set on the session would stay on a server connection that other clients get next, so settings
+ * come only after detectTransactionPooler has cleared the connection. Errors name the target and the server's
+ * message, never the password.
  */
-export async function openSession(config: pg.ClientConfig, settings: SessionSettings = READ_SESSION): Promise<pg.Client> {
-  const client = new pg.Client({ ...config, application_name: 'partwise', connectionTimeoutMillis: 10_000 });
+export async function connectPlain(config: pg.ClientConfig): Promise<pg.Client> {
+  const client = new pg.Client({ ...config, connectionTimeoutMillis: 10_000 });
   // an idle session killed by the server must not crash the process
   client.on('error', () => undefined);
   try {
@@ -39,32 +41,83 @@ export async function openSession(config: pg.ClientConfig, settings: SessionSett
     else if (err.code === 'ECONNREFUSED') hint = `nothing is listening at ${where}; check host and port`;
     throw new ConnectError(`could not connect to ${where}: ${redact(err.message, config)}`, hint);
   }
-  await applySettings(client, settings);
+  return client;
+}
+
+/**
+ * Opens one session with application_name=partwise and the step's timeouts, on a target that was already found
+ * not to be a transaction pooler (connectForCommand checks the first session).
+ */
+export async function openSession(config: pg.ClientConfig, settings: SessionSettings = READ_SESSION): Promise<pg.Client> {
+  const client = await connectPlain(config);
+  try {
+    await applySettings(client, settings);
+  } catch (e) {
+    await client.end().catch(() => undefined);
+    throw e;
+  }
   return client;
 }
 
 export async function applySettings(client: pg.Client, s: SessionSettings): Promise<void> {
   await client.query(
-    `SELECT set_config('statement_timeout', $1, false), set_config('lock_timeout', $2, false), set_config('idle_in_transaction_session_timeout', '600000', false)`,
+    `SELECT set_config('application_name', 'partwise', false), set_config('statement_timeout', $1, false), set_config('lock_timeout', $2, false),
+            set_config('idle_in_transaction_session_timeout', '600000', false)`,
     [`${s.statementTimeoutMs}ms`, `${s.lockTimeoutMs ?? 0}ms`],
   );
 }
 
+/** The local TCP port of the client's socket (undefined on a Unix socket). */
+function localPort(client: pg.Client): number | undefined {
+  const stream = (client as unknown as { connection?: { stream?: { localPort?: number } } }).connection?.stream;
+  return typeof stream?.localPort === 'number' ? stream.localPort : undefined;
+}
+
+const pidOf = async (c: pg.Client) => (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+
+/** Rounds of the two-connection test; one round is enough on an idle pool, the others are for a busy one. */
+const ROUNDS = 20;
+
 /**
- * A transaction-mode pooler (Supabase's port 6543, PgBouncer pool_mode=transaction) hands each transaction
- * to any server connection: session SET and advisory locks silently stop working. Detect and refuse.
+ * A transaction-mode pooler (Supabase's port 6543, PgBouncer pool_mode=transaction) hands each transaction to any
+ * server connection: a session setting or an advisory lock would stay on a server connection that another client gets
+ * next. Decided before anything is set, on a plain connection (connectPlain):
+ * - the server sees our own socket (its inet_client_port and inet_server_port are our socket's ends): direct;
+ * - else a second plain connection B, in rounds: A runs a transaction, then B opens one and keeps it open while A runs
+ *   another. On a direct or session-pooled connection A always has the same server process and B never has A's.
+ *   A transaction pooler gives B the server connection A has just released (PgBouncer reuses the last released one;
+ *   on an idle pool the first round shows it), or moves A to another (what a busy pool does).
+ * Returns why the connection is a transaction pooler, or null.
  */
-export async function detectTransactionPooler(client: pg.Client, port: number | undefined): Promise<string | null> {
-  if (port === 6543) return 'port 6543 is Supabase\'s transaction-mode pooler';
-  await client.query(`SELECT set_config('application_name', 'partwise', false)`);
-  const pids = new Set<number>();
-  for (let i = 0; i < 4; i++) {
-    const r = await client.query<{ pid: number; app: string }>(
-      `SELECT pg_backend_pid() AS pid, current_setting('application_name') AS app`,
-    );
-    pids.add(r.rows[0]!.pid);
-    if (r.rows[0]!.app !== 'partwise') return 'a session setting did not survive to the next transaction';
+export async function detectTransactionPooler(client: pg.Client, config: pg.ClientConfig): Promise<string | null> {
+  if (config.port === 6543) return "port 6543 is Supabase's transaction-mode pooler";
+  const ends = (await client.query<{ pid: number; client_port: number | null; server_port: number | null }>(
+    'SELECT pg_backend_pid() AS pid, inet_client_port() AS client_port, inet_server_port() AS server_port',
+  )).rows[0]!;
+  const mine = localPort(client);
+  if (mine !== undefined && ends.client_port === mine && ends.server_port === (config.port ?? 5432)) return null;
+  const other = await connectPlain(config);
+  try {
+    const seenByA = new Set<number>([ends.pid]);
+    const seenByB = new Set<number>();
+    for (let round = 0; round < ROUNDS; round++) {
+      seenByA.add(await pidOf(client));
+      try {
+        await other.query('BEGIN');
+      } catch (e) {
+        return `a transaction could not be opened (${(e as Error).message}): a statement-mode pooler`;
+      }
+      try {
+        seenByB.add(await pidOf(other));
+        seenByA.add(await pidOf(client));
+      } finally {
+        await other.query('COMMIT').catch(() => undefined);
+      }
+      if ([...seenByB].some((pid) => seenByA.has(pid))) return 'a second connection was given the server connection the first one had just used';
+      if (seenByA.size > 1) return "one connection's consecutive transactions ran on different server connections";
+    }
+    return null;
+  } finally {
+    await other.end().catch(() => undefined);
   }
-  if (pids.size > 1) return 'consecutive transactions ran on different server connections';
-  return null;
 }

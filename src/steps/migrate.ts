@@ -24,6 +24,7 @@ import { addColumnStatement, backfillColumns, columnsFingerprint, detectDrift } 
 import { CALIBRATION_PROBES, GUARD_PERCENTILE, effectiveRate, LatencyGuard, migrationProbe, type Probe } from '../move/latencyGuard.js';
 import { countByKey, findProgram, partitionPrograms, programList, REST_PROGRAM, restMarkerUsable, type ProgramEntry } from '../move/programs.js';
 import { blocksForRows, eta, RateMeter, sleep } from '../move/progress.js';
+import { acquireRunLease, isLease, type RunLease } from '../move/runLease.js';
 import { intFlag, ratioFlag, type Flags } from '../cli/args.js';
 import type { StepContext, StepResult } from './context.js';
 
@@ -65,26 +66,6 @@ async function recordCopied(client: pg.ClientBase, migrationId: number, perKey: 
   });
 }
 
-/** One process copies a table at a time; a killed predecessor's session may need a moment to go away. */
-async function lockRun(ctx: StepContext): Promise<number | null> {
-  const args = [`${ctx.cfg.schema}.${ctx.cfg.table}`];
-  for (let i = 0; i < 60; i++) {
-    const r = await ctx.client.query(`SELECT pg_try_advisory_lock(hashtext('partwise migrate'), hashtext($1)) AS ok`, args);
-    if (r.rows[0].ok) return null;
-    if (ctx.signal?.aborted) break;
-    await sleep(500, ctx.signal);
-  }
-  const holder = await ctx.client.query(
-    `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid::int = hashtext('partwise migrate') AND objid::int = hashtext($1) LIMIT 1`,
-    args,
-  );
-  return holder.rows[0]?.pid ?? -1;
-}
-
-async function unlockRun(ctx: StepContext): Promise<void> {
-  await ctx.client.query(`SELECT pg_advisory_unlock(hashtext('partwise migrate'), hashtext($1))`, [`${ctx.cfg.schema}.${ctx.cfg.table}`]).catch(() => undefined);
-}
-
 export async function runMigrate(ctx: StepContext, opts: MigrateOptions): Promise<StepResult> {
   const { client, cfg, emit } = ctx;
   const snap = await takeSnapshot(client, cfg);
@@ -101,13 +82,16 @@ export async function runMigrate(ctx: StepContext, opts: MigrateOptions): Promis
     };
 
   const journal = await Journal.open(client, cfg);
-  const holder = await lockRun(ctx);
-  if (holder !== null)
-    return { ok: false, exitCode: EXIT.failed, summary: `another partwise migrate of ${cfg.schema}.${cfg.table} is running (server pid ${holder}); let it finish or stop it, then run migrate again` };
+  const lease = await acquireRunLease(ctx.connection, journal.migrationId, ctx.signal);
+  if (!isLease(lease))
+    return {
+      ok: false, exitCode: EXIT.failed,
+      summary: `another partwise migrate of ${cfg.schema}.${cfg.table} is running (${lease.holder}, since ${lease.acquiredAt.toISOString()}, server pid ${lease.backendPid}); let it finish or stop it (partwise pause), then run migrate again; nothing was changed`,
+    };
 
   const logId = await journal.start('migrate', { mode: opts.mode });
   try {
-    const result = await migrate(ctx, opts, snap, journal);
+    const result = await migrate(ctx, opts, snap, journal, lease);
     await journal.finish(logId, result.ok ? 'done' : 'failed', result.ok ? undefined : result.summary, { mode: opts.mode, ...(result.data as object) });
     return result;
   } catch (e) {
@@ -121,11 +105,11 @@ export async function runMigrate(ctx: StepContext, opts: MigrateOptions): Promis
     emit({ type: 'step.fail', step: 'migrate', title: 'Copy the rows', error: err });
     return { ok: false, exitCode: EXIT.failed, summary: `migrate failed: ${err.message}${err.serverHint ? ` (hint: ${err.serverHint})` : ''}. ${RESUME}`, data: { error: err } };
   } finally {
-    await unlockRun(ctx);
+    await lease.release();
   }
 }
 
-async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, journal: Journal): Promise<StepResult> {
+async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, journal: Journal, lease: RunLease): Promise<StepResult> {
   const { client, cfg, emit } = ctx;
   let snap = snap0;
   const migrationId = journal.migrationId;
@@ -215,6 +199,8 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
   /** before each batch: schema drift, pause, abort */
   let fingerprint = '';
   const between = async (active: ProgramEntry[]) => {
+    const lost = lease.lost();
+    if (lost) throw new Error(`this migrate no longer holds the copy's lease: ${lost}; it stopped so that two copies never run at once`);
     const fp = await columnsFingerprint(client, cfg);
     if (fp !== fingerprint) {
       await handleDrift();

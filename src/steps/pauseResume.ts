@@ -5,14 +5,14 @@
  */
 import { EXIT } from '../events.js';
 import { setControls } from '../move/control.js';
+import { Journal } from '../journal/journal.js';
+import { leaseHolder } from '../move/runLease.js';
 import type { StepContext, StepResult } from './context.js';
 
 export async function runPauseResume(ctx: StepContext, paused: boolean): Promise<StepResult> {
   const c = await setControls(ctx.client, ctx.cfg, { paused });
-  const running = await ctx.client.query(
-    `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid::int = hashtext('partwise migrate') AND objid::int = hashtext($1)`,
-    [`${ctx.cfg.schema}.${ctx.cfg.table}`],
-  );
-  const who = running.rows.length ? `the running migrate (server pid ${running.rows[0].pid}) ${paused ? 'pauses after its current batch' : 'continues'}` : 'no migrate is running now (partwise migrate always starts unpaused)';
+  const journal = await Journal.find(ctx.client, ctx.cfg);
+  const running = journal ? await leaseHolder(ctx.client, journal.migrationId) : null;
+  const who = running ? `the running migrate (${running.holder}, server pid ${running.backendPid}) ${paused ? 'pauses after its current batch' : 'continues'}` : 'no migrate is running now (partwise migrate always starts unpaused)';
   return { ok: true, exitCode: EXIT.ok, summary: `${paused ? 'paused' : 'resumed'}: ${who} (batch size ${c.batchSize}, rate limit ${c.maxRate ?? 'none'} rows/s)`, data: c };
 }
