@@ -8,7 +8,6 @@ import pg from 'pg';
 import { connectPlain, detectTransactionPooler } from '../src/db/session.js';
 import { seedDemo } from '../src/demo/seedDemo.js';
 import { createTestDatabase, withClient, type TestDatabase } from './helpers/db.js';
-import { buildDist } from './helpers/build.js';
 import { resultOf, runCli } from './helpers/cli.js';
 import { connect, dropDemoForeignKeysIn } from './helpers/moveSetup.js';
 import { startPgBouncer, type PgBouncer } from './helpers/pgbouncer.js';
@@ -58,7 +57,9 @@ async function serverConnections(bouncer: PgBouncer, db: TestDatabase) {
     const backends = await withClient(bouncer.config('pgbouncer'), async (admin) =>
       (await admin.query<{ database: string; remote_pid: string }>('SHOW SERVERS')).rows.filter((r) => r.database === 'pw_tx').map((r) => Number(r.remote_pid)),
     );
-    const locks = await withClient(db.config, async (d) => Number((await d.query(`SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory'`)).rows[0].n));
+    // advisory locks in this database (other test files use the same server)
+    const locks = await withClient(db.config, async (d) =>
+      Number((await d.query(`SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`)).rows[0].n));
     return { seen, backends, locks };
   } finally {
     for (const c of clients) await c.end().catch(() => undefined);
@@ -70,7 +71,6 @@ describe('a transaction-mode pooler (PgBouncer)', () => {
   let bouncer: PgBouncer;
 
   beforeAll(async () => {
-    await buildDist();
     db = await createTestDatabase('pw_test_pooler');
     await withClient(db.config, async (c) => {
       await seedDemo(c, { rows: 2000, programs: 3 });

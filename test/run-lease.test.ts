@@ -5,21 +5,19 @@
  */
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDist } from './helpers/build.js';
 import { BIN, resultOf, runCli } from './helpers/cli.js';
+import { cleanEnv } from './helpers/env.js';
 import { moveFixture, type MoveFixture } from './helpers/moveSetup.js';
 
 describe('the copy lease', () => {
   let f: MoveFixture;
   beforeAll(async () => {
-    await buildDist();
     f = await moveFixture('run_lease', { rows: 20_000 });
   });
   afterAll(async () => f?.close());
 
   it('refuses a second migrate while one copies, names the first; a killed one frees the copy for the next', async () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-    for (const k of ['DATABASE_URL', 'PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE']) delete env[k];
+    const env = cleanEnv({ NO_COLOR: '1' });
     // slow on purpose: 500 rows/s over 20,000 rows
     const first = spawn(process.execPath, [BIN, 'migrate', '--mode', 'all', '--max-rate', '500', '--url', f.db.url, '--yes', '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

@@ -11,7 +11,6 @@ import { promisify } from 'node:util';
 import { hasControl, safeJson, shown, shownBlock, sqlComment } from '../src/text/safe.js';
 import { lit } from '../src/db/quote.js';
 import { withClient } from './helpers/db.js';
-import { buildDist } from './helpers/build.js';
 import { runCli, resultOf } from './helpers/cli.js';
 import { dropDemoForeignKeysIn } from './helpers/moveSetup.js';
 import { demoDatabase, KEY, renderApp, type DatabaseFixture } from './screens/harness.js';
@@ -70,7 +69,6 @@ describe('safe output: hostile labels on a real database', () => {
   const labels: string[] = [];
 
   beforeAll(async () => {
-    await buildDist();
     fx = await demoDatabase({ rows: 3000, programs: 4, prefix: 'pw_test_safe' });
     await dropDemoForeignKeysIn(fx.admin);
     url = fx.db.url;
