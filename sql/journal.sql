@@ -97,3 +97,23 @@ CREATE TABLE IF NOT EXISTS partwise.run_lease (
   acquired_at   timestamptz NOT NULL DEFAULT now(),
   expires_at    timestamptz NOT NULL
 );
+
+-- The catalog row versions (xmin) of the change-capture triggers, recorded in the transaction that installed them.
+-- Disabling and enabling a trigger rewrites its pg_trigger row (docs/behaviours/trigger-toggle-rewrites-catalog-row.md):
+-- a different version later means capture may have been off for a while, so the copy may lack writes.
+CREATE TABLE IF NOT EXISTS partwise.capture_baseline (
+  migration_id bigint NOT NULL REFERENCES partwise.migration ON DELETE CASCADE,
+  direction    text NOT NULL CHECK (direction IN ('forward', 'reverse')),
+  trigger_name text NOT NULL,
+  trigger_oid  oid NOT NULL,
+  row_version  text NOT NULL,
+  installed_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (migration_id, direction, trigger_name)
+);
+
+-- The structural fingerprint (src/move/structure.ts) a verify --data saw: the swap refuses when the tables differ
+-- from it under its locks.
+CREATE TABLE IF NOT EXISTS partwise.verified_structure (
+  verification_id bigint PRIMARY KEY REFERENCES partwise.data_verification ON DELETE CASCADE,
+  fingerprint     jsonb NOT NULL
+);

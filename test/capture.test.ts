@@ -9,7 +9,7 @@ import { takeSnapshot } from '../src/catalog/snapshot.js';
 import type { Snapshot } from '../src/catalog/types.js';
 import { resolveConfig } from '../src/config/config.js';
 import {
-  captureBacklog, captureInstalled, captureInstallStatements, captureNames, captureRemovalStatements, replayBatch, replayInTransaction,
+  captureBacklog, captureInstalled, captureInstallStatements, captureIntegrity, captureNames, captureRemovalStatements, replayBatch, replayInTransaction,
 } from '../src/move/capture.js';
 import { copyBatch, keyScope, startScope, type CopyTarget } from '../src/move/copy.js';
 import { copiedColumns } from '../src/move/captureNames.js';
@@ -18,6 +18,7 @@ import { connect, moveFixture, rowDifferences, type MoveFixture } from './helper
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 
 async function install(client: pg.Client, snap: Snapshot, cfg: ReturnType<typeof resolveConfig>) {
+  await Journal.open(client, cfg); // capture records its install there
   await client.query('BEGIN');
   for (const s of captureInstallStatements(snap, cfg, 'forward')) await client.query(s);
   await client.query('COMMIT');
@@ -191,5 +192,29 @@ describe('change capture with hostile names and a composite, mixed-case key', ()
     expect(rows.rows[0].n).toBe(0);
     const total = await client.query(`SELECT count(*)::int AS n FROM "Odd ""Schema"""."Obs;Table_partitioned"`);
     expect(total.rows[0].n).toBe(11);
+  });
+
+  it('a disable/enable round trip of the capture triggers is caught by their catalog row version; a no-op ENABLE ALWAYS is not', async () => {
+    const t = `"Odd ""Schema"""."Obs;Table"`;
+    // installed by the previous test, in the transaction that recorded the row versions
+    expect(await captureIntegrity(client, cfg, 'forward')).toEqual([]);
+    // the state it already has: PostgreSQL leaves the row alone
+    await client.query(`ALTER TABLE ${t} ENABLE ALWAYS TRIGGER partwise_capture_forward`);
+    expect(await captureIntegrity(client, cfg, 'forward')).toEqual([]);
+    await client.query(`ALTER TABLE ${t} DISABLE TRIGGER ALL`);
+    const off = await captureIntegrity(client, cfg, 'forward');
+    expect(off).toHaveLength(2);
+    expect(off.join('\n')).toMatch(/partwise_capture_forward .* is disabled/);
+    // back to exactly the installed state: the rows were rewritten meanwhile, and that is what the check sees
+    await client.query(`ALTER TABLE ${t} ENABLE ALWAYS TRIGGER partwise_capture_forward`);
+    await client.query(`ALTER TABLE ${t} ENABLE ALWAYS TRIGGER partwise_capture_forward_truncate`);
+    const states = await client.query(`SELECT DISTINCT tgenabled::text AS e FROM pg_trigger WHERE tgrelid = $1::regclass AND tgname LIKE 'partwise_capture%'`, [t]);
+    expect(states.rows).toEqual([{ e: 'A' }]);
+    const toggled = await captureIntegrity(client, cfg, 'forward');
+    expect(toggled).toHaveLength(2);
+    expect(toggled.join('\n')).toMatch(/partwise_capture_forward on .* was altered after capture was installed/);
+    // a re-install records the new versions
+    await install(client, await takeSnapshot(client, cfg), cfg);
+    expect(await captureIntegrity(client, cfg, 'forward')).toEqual([]);
   });
 });

@@ -164,7 +164,7 @@ describe('swap, then rollback: every dependent object kind on the right table', 
       expect(Number(next.rows[0].seq_no)).toBeGreaterThan(Number(ins.rows[0].seq_no));
       // the copy stays in sync through forward capture: state "migrated", verification needed again
       const refused = await runSwap(ctx);
-      expect(refused.exitCode).toBe(1);
+      expect(refused.exitCode).toBe(3);
       expect(refused.summary).toMatch(/never verified|verify --data/);
     } finally {
       await close();
@@ -266,12 +266,12 @@ describe('swap while another session holds a lock on the table', () => {
       // the first test swapped: roll back (state "migrated", verification cleared)
       expect((await runRollback(ctx)).exitCode).toBe(0);
       const unverified = await runSwap(ctx);
-      expect(unverified.exitCode).toBe(1);
-      expect(unverified.summary).toMatch(/never verified.*nothing was changed/);
+      expect(unverified.exitCode).toBe(3);
+      expect(unverified.summary).toMatch(/the rollback .* cleared the data verification.*run partwise verify --data.*nothing was changed/i);
       expect((await runVerifyData(ctx)).exitCode).toBe(0);
       await ctx.client.query(`UPDATE public.petri_observations SET growth_index = growth_index`);
       const busy = await runSwap(ctx, { maxBacklog: 10 });
-      expect(busy.exitCode).toBe(1);
+      expect(busy.exitCode).toBe(3);
       expect(busy.summary).toMatch(/captured change\(s\) are still pending \(limit 10\)/);
       expect((await ctx.client.query(`SELECT relkind::text AS k FROM pg_class WHERE oid = 'public.petri_observations'::regclass`)).rows[0].k).toBe('r');
     } finally {

@@ -61,7 +61,7 @@ describe('withTransaction and lockedTransaction', () => {
       expect(err.exhausted).toBe(true);
       expect(err.attempts).toBe(3);
       expect(err.statement).toBe(`INSERT INTO public.t VALUES (4)`);
-      expect(err.blockers.map((b: { pid: number }) => b.pid)).toEqual([holder.processID]);
+      expect(err.blockers.map((b: { pid: number }) => b.pid)).toEqual([(holder as pg.Client & { processID: number }).processID]);
       const retries = events.filter((e) => e.type === 'step.retry');
       expect(retries).toHaveLength(2);
     } finally {

@@ -18,6 +18,7 @@ import type pg from 'pg';
 import type { Config } from '../config/config.js';
 import type { Snapshot } from '../catalog/types.js';
 import { ident, lit } from '../db/quote.js';
+import type { Step } from '../plan/types.js';
 import { captureNames, copiedColumns, originalTable, requireKeyColumns, type Direction } from './captureNames.js';
 import { withTransaction } from '../exec/transaction.js';
 
@@ -95,7 +96,65 @@ export function captureTriggerStatements(cfg: Config, direction: Direction): str
     // writes are the table's writes too
     `ALTER TABLE ${n.on} ENABLE ALWAYS TRIGGER ${ident(n.rowTrigger)}`,
     `ALTER TABLE ${n.on} ENABLE ALWAYS TRIGGER ${ident(n.truncateTrigger)}`,
+    recordBaselineStatement(cfg, direction),
   ];
+}
+
+/** captureTriggerStatements as one step: a short transaction, retried on lock timeouts. */
+export function captureTriggerStep(cfg: Config, direction: Direction): Step {
+  return {
+    id: direction === 'forward' ? 'capture-install' : 'capture-install-reverse', phase: direction === 'forward' ? 'migrate' : 'rollback',
+    title: `Install ${direction === 'forward' ? '' : 'reverse '}change capture on ${cfg.schema}.${cfg.table}`,
+    statements: captureTriggerStatements(cfg, direction),
+    locks: [{ mode: 'SHARE ROW EXCLUSIVE', on: captureNames(cfg, direction).on, why: 'creating triggers; blocks writes for a moment' }],
+    transactional: true, reverse: [], done: false, notes: [],
+  };
+}
+
+/** The journal's row of this table (capture's statements run where the journal exists: create opened it). */
+function migrationOf(cfg: Config): string {
+  return `(SELECT m.id FROM partwise.migration m WHERE m.source_schema = ${lit(cfg.schema)} AND m.source_table = ${lit(cfg.table)})`;
+}
+
+/**
+ * Records the triggers' catalog row versions as installed, in the installing transaction: captureIntegrity compares
+ * them later (a disable/enable round trip rewrites the rows).
+ */
+function recordBaselineStatement(cfg: Config, direction: Direction): string {
+  const n = captureNames(cfg, direction);
+  return `INSERT INTO partwise.capture_baseline (migration_id, direction, trigger_name, trigger_oid, row_version) ` +
+    `SELECT ${migrationOf(cfg)}, ${lit(direction)}, t.tgname, t.oid, t.xmin::text FROM pg_catalog.pg_trigger t ` +
+    `WHERE t.tgrelid = ${lit(n.on)}::pg_catalog.regclass AND t.tgname IN (${lit(n.rowTrigger)}, ${lit(n.truncateTrigger)}) ` +
+    `ON CONFLICT (migration_id, direction, trigger_name) DO UPDATE SET trigger_oid = EXCLUDED.trigger_oid, row_version = EXCLUDED.row_version, installed_at = now()`;
+}
+
+/**
+ * Why capture of this direction may have missed writes since it was installed: a trigger missing, not ENABLE ALWAYS,
+ * or its catalog row rewritten since the install (disabled and enabled again, or re-created by hand), or no record of
+ * the install. Empty when every write since the install was captured. Needs the journal (Journal.open).
+ */
+export async function captureIntegrity(client: pg.ClientBase, cfg: Config, direction: Direction): Promise<string[]> {
+  const n = captureNames(cfg, direction);
+  const r = await client.query<{ name: string; present: boolean; enabled: string | null; recorded: boolean; unchanged: boolean; installed_at: Date | null }>(
+    `SELECT w.name, t.oid IS NOT NULL AS present, t.tgenabled::text AS enabled, b.row_version IS NOT NULL AS recorded,
+            COALESCE(t.oid = b.trigger_oid AND t.xmin::text = b.row_version, false) AS unchanged, b.installed_at
+       FROM unnest($1::text[]) AS w(name)
+       LEFT JOIN pg_catalog.pg_trigger t ON t.tgrelid = pg_catalog.to_regclass($2) AND t.tgname = w.name AND t.tgfoid = pg_catalog.to_regprocedure($3)
+       LEFT JOIN partwise.capture_baseline b
+         ON b.migration_id = ${migrationOf(cfg)} AND b.direction = $4 AND b.trigger_name = w.name
+      ORDER BY w.name`,
+    [[n.rowTrigger, n.truncateTrigger], n.on, `${n.fnQ}()`, direction],
+  );
+  const problems: string[] = [];
+  for (const t of r.rows) {
+    if (!t.present) problems.push(`change capture trigger ${t.name} is missing on ${cfg.schema}.${cfg.table}`);
+    else if (t.enabled !== 'A') problems.push(`change capture trigger ${t.name} on ${cfg.schema}.${cfg.table} is ${t.enabled === 'D' ? 'disabled' : 'not ENABLE ALWAYS'}: writes are not captured`);
+    else if (!t.recorded) problems.push(`there is no record of when change capture trigger ${t.name} was installed (an older partwise installed it), so partwise cannot tell whether it was ever disabled`);
+    else if (!t.unchanged)
+      problems.push(`change capture trigger ${t.name} on ${cfg.schema}.${cfg.table} was altered after capture was installed (${t.installed_at?.toISOString()}): ` +
+        `disabled and enabled again (ALTER TABLE ... DISABLE TRIGGER), or re-created; writes made meanwhile may be missing from ${direction === 'forward' ? cfg.newTable : cfg.oldTable}`);
+  }
+  return problems;
 }
 
 /**
@@ -115,7 +174,10 @@ BEGIN
   END LOOP;
 END
 `;
-  return [`DO ${dollarQuote(body)}`, `DROP FUNCTION IF EXISTS ${n.fnQ}()`, `DROP TABLE IF EXISTS ${n.logQ}`];
+  return [
+    `DO ${dollarQuote(body)}`, `DROP FUNCTION IF EXISTS ${n.fnQ}()`, `DROP TABLE IF EXISTS ${n.logQ}`,
+    `DELETE FROM partwise.capture_baseline WHERE migration_id = ${migrationOf(cfg)} AND direction = ${lit(direction)}`,
+  ];
 }
 
 /** Whether this direction's row trigger is installed on the table the application writes. */
@@ -164,7 +226,9 @@ export async function replayInTransaction(client: pg.ClientBase, snap: Snapshot,
   const ks = keyCols.map((_, i) => `k${i + 1}`);
   const pick = `SELECT seq FROM ${n.logQ} ORDER BY seq${limit ? ` LIMIT ${Math.max(1, Math.floor(limit))}` : ''} FOR UPDATE SKIP LOCKED`;
   const taken = await client.query<Record<string, string | null>>(
-    `DELETE FROM ${n.logQ} WHERE seq IN (${pick}) RETURNING op::text AS op, ${ks.map((k) => `${k}::text AS ${k}`).join(', ')}`,
+    // the entries are picked once, in a CTE, and the DELETE takes exactly those (with the picking subquery inside
+    // IN (...), test/capture.test.ts once saw a replay limited to 2 entries take 5 under load)
+    `WITH picked AS (${pick}) DELETE FROM ${n.logQ} WHERE seq IN (SELECT seq FROM picked) RETURNING op::text AS op, ${ks.map((k) => `${k}::text AS ${k}`).join(', ')}`,
   );
   if (taken.rows.length === 0) return 0;
 
@@ -177,6 +241,13 @@ export async function replayInTransaction(client: pg.ClientBase, snap: Snapshot,
       // the old table may still be referenced or read: an MVCC-safe delete
       await client.query(`DELETE FROM ${n.into}`);
     }
+  }
+  if (direction === 'reverse') {
+    // rows go back by the columns both tables have: one of the original's that the partitioned table lacks would be
+    // written NULL (or its default) in every row replayed
+    const copied = copiedColumns(snap, direction);
+    const lost = originalTable(snap, direction).columns.filter((c) => c.generated === '' && !copied.some((x) => x.name === c.name));
+    if (lost.length) throw ReplayBlocked.columnsLost(cfg, lost.map((c) => c.name));
   }
   const seen = new Set<string>();
   const columns: string[][] = ks.map(() => []);
@@ -191,16 +262,68 @@ export async function replayInTransaction(client: pg.ClientBase, snap: Snapshot,
   if (seen.size > 0) {
     const cols = copiedColumns(snap, direction).map((c) => ident(c.name)).join(', ');
     const from = direction === 'forward' ? `ONLY ${n.on}` : n.on;
+    if (direction === 'forward') {
+      // a row with a NULL partition key cannot exist in the partitioned table: never skip it silently
+      const pk = `ROW(${keyCols.map((c) => `s.${ident(c.name)}`).join(', ')})::text`;
+      const nullKey = await client.query<{ pk: string }>(
+        `SELECT ${pk} AS pk FROM ${from} s WHERE ${keyMatch('s', keyCols)} AND s.${ident(cfg.key)} IS NULL ORDER BY 1 LIMIT ${NAMED_ROWS + 1}`, columns);
+      if (nullKey.rows.length) throw ReplayBlocked.nullKey(cfg, nullKey.rows.map((r) => r.pk));
+    }
     await client.query(`DELETE FROM ${n.into} t WHERE ${keyMatch('t', keyCols)}`, columns);
-    // by the original's key only: an update that moved the row to another program is handled too.
-    // Rows with a NULL partition key cannot exist in the partitioned table; verify --data reports them.
-    await client.query(
-      `INSERT INTO ${n.into} (${cols}) OVERRIDING SYSTEM VALUE SELECT ${cols} FROM ${from} s WHERE ${keyMatch('s', keyCols)}` +
-        (direction === 'forward' ? ` AND s.${ident(cfg.key)} IS NOT NULL` : ''),
+    // by the original's key only: an update that moved the row to another program is handled too
+    try {
+      await client.query(`INSERT INTO ${n.into} (${cols}) OVERRIDING SYSTEM VALUE SELECT ${cols} FROM ${from} s WHERE ${keyMatch('s', keyCols)}`, columns);
+    } catch (e) {
+      if (direction === 'forward' && (e as { code?: string }).code === NO_PARTITION) throw ReplayBlocked.noPartition(cfg, e as Error & { detail?: string });
+      throw e;
+    }
+  }
+  return taken.rows.length;
+}
+
+/** check_violation: what PostgreSQL raises when no partition (and no default partition) accepts a row. */
+const NO_PARTITION = '23514';
+/** How many rows a blocked replay names. */
+const NAMED_ROWS = 10;
+
+/**
+ * A captured change that replay cannot apply to the partitioned copy. Nothing of the replay's transaction stays: the
+ * entries remain in the change log, so the copy is never silently short of a row, and every later replay (migrate,
+ * verify --data, swap) stops with this message until the row is fixed.
+ */
+export class ReplayBlocked extends Error {
+  constructor(message: string, readonly rows: string[]) {
+    super(message);
+    this.name = 'ReplayBlocked';
+  }
+
+  static nullKey(cfg: Config, rows: string[]): ReplayBlocked {
+    const shown = rows.slice(0, NAMED_ROWS);
+    return new ReplayBlocked(
+      `replay stopped: ${rows.length > NAMED_ROWS ? `more than ${NAMED_ROWS}` : rows.length} row(s) of ${cfg.schema}.${cfg.table} written since capture ` +
+        `began have no ${cfg.key} (NULL), primary key ${shown.join(', ')}${rows.length > NAMED_ROWS ? ', ...' : ''}. The partitioned table cannot hold a row ` +
+        `without ${cfg.key}, so the swap would leave it behind in the old table. Their changes stay in the change log: give these rows a ` +
+        `${cfg.key} (or delete them), then run partwise migrate, partwise verify --data and partwise swap`,
+      shown,
+    );
+  }
+
+  static columnsLost(cfg: Config, columns: string[]): ReplayBlocked {
+    return new ReplayBlocked(
+      `replay stopped: column(s) ${columns.join(', ')} of ${cfg.schema}.${cfg.oldTable} are missing on ${cfg.schema}.${cfg.table}, so copying rows back would ` +
+        `write NULL (or the default) over their values. The changes stay in the change log: partwise rollback says what to do`,
       columns,
     );
   }
-  return taken.rows.length;
+
+  static noPartition(cfg: Config, e: Error & { detail?: string }): ReplayBlocked {
+    return new ReplayBlocked(
+      `replay stopped: a row written to ${cfg.schema}.${cfg.table} has a ${cfg.key} that no partition of ${cfg.newTable} accepts, and there is no ` +
+        `default partition (${e.detail ?? e.message}). Its change stays in the change log: run partwise maintain (it creates the partition) ` +
+        `or partwise create (it re-creates the default partition), then partwise migrate, partwise verify --data and partwise swap`,
+      e.detail ? [e.detail] : [],
+    );
+  }
 }
 
 /** One replay batch in its own transaction. */

@@ -1,5 +1,5 @@
 /**
- * verify --data: per program, row count and an order-independent checksum of every copied column, on both sides in
+ * verify --data: per program, row count and an order-independent checksum of every stored column, on both sides in
  * one REPEATABLE READ snapshot of one session (postgres-facts 19). sum() of 64-bit hashes as numeric: bit_xor would
  * cancel duplicate pairs. Keys still in the change log at that snapshot are left out on both sides: their replay is
  * pending, so a difference there is not a mismatch.
@@ -10,7 +10,8 @@ import type { Config } from '../config/config.js';
 import { ident, qname } from '../db/quote.js';
 import { withTransaction } from '../exec/transaction.js';
 import { sqlFile } from '../sqlFiles.js';
-import { captureNames, copiedColumns, requireKeyColumns } from './captureNames.js';
+import { captureNames, copiedColumns, originalTable, requireKeyColumns, type Direction } from './captureNames.js';
+import type { StructureFingerprint } from './structure.js';
 
 export interface ProgramComparison {
   /** key text; null for rows with a NULL key (they cannot be copied) */
@@ -27,6 +28,8 @@ export interface ProgramComparison {
 
 export interface DataComparison {
   ok: boolean;
+  /** columns of the source the copy lacks (or computes instead of storing): the copy is not equal, whatever the sums say */
+  missingColumns: string[];
   programs: ProgramComparison[];
   /** change-log entries pending at the snapshot (their keys were left out) */
   pending: number;
@@ -43,18 +46,24 @@ async function rowHash(client: pg.ClientBase, columns: Column[], versionNum: num
 }
 
 /**
- * Compares source and new table (forward direction, before the swap). `onlyKey`: one program (gradual mode).
+ * Compares the table the application writes with the one replay fills: before the swap (forward) the source and the
+ * new table, after it (reverse) the partitioned table and the original. `onlyKey`: one program (gradual mode).
  * Runs its own REPEATABLE READ transaction.
  */
-export function compareData(client: pg.ClientBase, snap: Snapshot, cfg: Config, onlyKey?: string): Promise<DataComparison> {
-  const source = snap.source!;
-  const keyCols = requireKeyColumns(source);
-  const columns = copiedColumns(snap, 'forward');
-  const keyCol = source.columns.find((c) => c.name === cfg.key)!;
-  const log = captureNames(cfg, 'forward').logQ;
+export function compareData(client: pg.ClientBase, snap: Snapshot, cfg: Config, onlyKey?: string, direction: Direction = 'forward'): Promise<DataComparison> {
+  const original = originalTable(snap, direction);
+  const keyCols = requireKeyColumns(original);
+  const columns = copiedColumns(snap, direction);
+  // every stored column must be on both sides: one the other side lacks is a difference, never left out of the sums
+  const missingColumns = original.columns
+    .filter((c) => c.generated === '' && !columns.some((x) => x.name === c.name))
+    .map((c) => c.name);
+  const keyCol = original.columns.find((c) => c.name === cfg.key)!;
+  const names = captureNames(cfg, direction);
+  const log = names.logQ;
   const k = `s.${ident(cfg.key)}`;
-  const src = `ONLY ${qname(cfg.schema, cfg.table)}`;
-  const tgt = qname(cfg.schema, cfg.newTable);
+  const src = direction === 'forward' ? `ONLY ${names.on}` : names.on;
+  const tgt = names.into;
   const pkRow = `ROW(${keyCols.map((c) => `s.${ident(c.name)}`).join(', ')})`;
   const labels = new Map(snap.lookupRows.map((r) => [r.key, r.label]));
 
@@ -95,7 +104,8 @@ export function compareData(client: pg.ClientBase, snap: Snapshot, cfg: Config, 
     }
     const order = new Map(snap.lookupRows.map((r, i) => [r.key, i]));
     programs.sort((x, y) => (order.get(x.key ?? '') ?? 1e9) - (order.get(y.key ?? '') ?? 1e9) || String(x.key).localeCompare(String(y.key)));
-    return { ok: programs.every((p) => p.ok), programs, pending, rowsCompared: programs.reduce((n, p) => n + p.sourceRows, 0) };
+    const ok = missingColumns.length === 0 && programs.every((p) => p.ok);
+    return { ok, missingColumns, programs, pending, rowsCompared: programs.reduce((n, p) => n + p.sourceRows, 0) };
   });
 }
 
@@ -105,27 +115,42 @@ export interface DataVerification {
   programs: number;
   rowsCompared: number;
   pending: number;
+  /** null for a verification journaled by an older partwise */
+  structure: StructureFingerprint | null;
 }
 
-/** Journals a verify --data result (swap refuses unless the latest one is ok). */
-export async function recordDataVerification(client: pg.ClientBase, migrationId: number, c: DataComparison): Promise<void> {
-  const mismatches = c.programs.filter((p) => !p.ok).map((p) => ({ key: p.key, label: p.label, sourceRows: p.sourceRows, targetRows: p.targetRows, sample: p.sample }));
-  await client.query(
-    `INSERT INTO partwise.data_verification (migration_id, ok, programs, rows_compared, pending, mismatches) VALUES ($1, $2, $3, $4, $5, $6)`,
-    [migrationId, c.ok, c.programs.length, c.rowsCompared, c.pending, JSON.stringify(mismatches)],
-  );
+/**
+ * Journals a verify --data result with the structure it saw (swap refuses unless the latest one is ok and the
+ * structure is still the same), in one transaction.
+ */
+export function recordDataVerification(client: pg.ClientBase, migrationId: number, c: DataComparison, structure: StructureFingerprint): Promise<void> {
+  const mismatches = [
+    ...c.missingColumns.map((name) => ({ missingColumn: name })),
+    ...c.programs.filter((p) => !p.ok).map((p) => ({ key: p.key, label: p.label, sourceRows: p.sourceRows, targetRows: p.targetRows, sample: p.sample })),
+  ];
+  return withTransaction(client, {}, async () => {
+    const r = await client.query<{ id: string }>(
+      `INSERT INTO partwise.data_verification (migration_id, ok, programs, rows_compared, pending, mismatches) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+      [migrationId, c.ok, c.programs.length, c.rowsCompared, c.pending, JSON.stringify(mismatches)],
+    );
+    await client.query(`INSERT INTO partwise.verified_structure (verification_id, fingerprint) VALUES ($1, $2)`, [r.rows[0]!.id, JSON.stringify(structure)]);
+  });
 }
 
 /** The latest verify --data result for this table, or null if never verified. */
 export async function latestDataVerification(client: pg.ClientBase, cfg: Config): Promise<DataVerification | null> {
-  const exists = await client.query(`SELECT to_regclass('partwise.data_verification') IS NOT NULL AS ok`);
+  // both written by the same journal.sql (Journal.open)
+  const exists = await client.query(`SELECT to_regclass('partwise.data_verification') IS NOT NULL AND to_regclass('partwise.verified_structure') IS NOT NULL AS ok`);
   if (!exists.rows[0].ok) return null;
   const r = await client.query(
-    `SELECT v.verified_at, v.ok, v.programs, v.rows_compared, v.pending FROM partwise.data_verification v
-       JOIN partwise.migration m ON m.id = v.migration_id WHERE m.source_schema = $1 AND m.source_table = $2
+    `SELECT v.verified_at, v.ok, v.programs, v.rows_compared, v.pending, s.fingerprint FROM partwise.data_verification v
+       JOIN partwise.migration m ON m.id = v.migration_id LEFT JOIN partwise.verified_structure s ON s.verification_id = v.id
+      WHERE m.source_schema = $1 AND m.source_table = $2
       ORDER BY v.id DESC LIMIT 1`,
     [cfg.schema, cfg.table],
   );
   const x = r.rows[0];
-  return x ? { verifiedAt: new Date(x.verified_at).toISOString(), ok: x.ok, programs: x.programs, rowsCompared: Number(x.rows_compared), pending: Number(x.pending) } : null;
+  return x
+    ? { verifiedAt: new Date(x.verified_at).toISOString(), ok: x.ok, programs: x.programs, rowsCompared: Number(x.rows_compared), pending: Number(x.pending), structure: x.fingerprint ?? null }
+    : null;
 }

@@ -35,7 +35,7 @@ export function withKey(columns: string[], key: string): string[] {
   return columns.includes(key) ? columns : [...columns, key];
 }
 
-function uniqueConstraintClause(c: Constraint, key: string, name: string): string {
+export function uniqueConstraintClause(c: Constraint, key: string, name: string): string {
   const cols = withKey(c.columns, key).map(ident).join(', ');
   const kind = c.type === 'p' ? 'PRIMARY KEY' : c.def.startsWith('UNIQUE NULLS NOT DISTINCT') ? 'UNIQUE NULLS NOT DISTINCT' : 'UNIQUE';
   let sql = `CONSTRAINT ${ident(name)} ${kind} (${cols})`;
@@ -270,7 +270,7 @@ export function planCreate(snap: Snapshot, cfg: Config): Plan {
  * on such a unique index and the swap refuses: carryLimits.ts). A unique index without the key gains it (a note of
  * uniquenessNotes).
  */
-function indexStatement(ix: Index, parent: string, name: string, key: string, warnings: string[]): string | null {
+export function indexStatement(ix: Index, parent: string, name: string, key: string, warnings: string[]): string | null {
   if (!ix.prefixOk) {
     warnings.push(`index ${ix.name}: its definition could not be read reliably; re-create it by hand`);
     return null;

@@ -15,18 +15,20 @@ import { TransactionFailed } from '../exec/retry.js';
 import { runStep } from '../exec/runStep.js';
 import { withTransaction } from '../exec/transaction.js';
 import { Journal } from '../journal/journal.js';
-import { captureBacklog, captureInstalled, captureObjectStatements, captureTriggerStatements, drainLog, resetCopyCheckpoints } from '../move/capture.js';
+import { captureBacklog, captureInstalled, captureIntegrity, captureObjectStatements, captureTriggerStep, drainLog, resetCopyCheckpoints } from '../move/capture.js';
 import { captureKeyColumns, copiedColumns } from '../move/captureNames.js';
 import { compareData } from '../move/checksum.js';
 import { readControls, setControls, type Controls } from '../move/control.js';
 import { copyBatch, keyScope, readCheckpoints, startScope, type CopyTarget, type ProgressCount, type Scope } from '../move/copy.js';
-import { addColumnStatement, backfillColumns, columnsFingerprint, detectDrift } from '../move/drift.js';
+import { columnsFingerprint } from '../move/drift.js';
+import { recopyDiffering } from '../move/recopy.js';
 import { CALIBRATION_PROBES, GUARD_PERCENTILE, effectiveRate, LatencyGuard, migrationProbe, type Probe } from '../move/latencyGuard.js';
 import { countByKey, findProgram, partitionPrograms, programList, REST_PROGRAM, restMarkerUsable, type ProgramEntry } from '../move/programs.js';
 import { blocksForRows, eta, RateMeter, sleep } from '../move/progress.js';
 import { acquireRunLease, isLease, type RunLease } from '../move/runLease.js';
 import { intFlag, ratioFlag, type Flags } from '../cli/args.js';
 import type { StepContext, StepResult } from './context.js';
+import { repairCopy } from './repairCopy.js';
 
 export type MigrateMode = 'one' | 'all' | 'gradual';
 
@@ -45,11 +47,7 @@ export interface MigrateOptions {
 const RESUME = 'run partwise migrate again to resume (it continues from the last committed batch)';
 
 class Interrupted extends Error {}
-class DriftStop extends Error {
-  constructor(readonly fixes: string[], message: string) {
-    super(message);
-  }
-}
+class DriftStop extends Error {}
 
 /**
  * Replaces copy_progress for these keys with exact counts (and drops the rest's REST_PROGRAM row when `dropRestMarker`):
@@ -121,12 +119,21 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
   if (opts.sleepMs !== undefined) change.sleepMs = opts.sleepMs;
   let controls = await setControls(client, cfg, change);
 
-  // 1. change capture, before the first row is copied
-  if (!(await captureInstalled(client, cfg, 'forward'))) {
+  // 1. change capture, before the first row is copied; capture that was off for a while (or never recorded its
+  // install) is installed again, and what the copy missed is copied again
+  const installed = await captureInstalled(client, cfg, 'forward');
+  const bypassed = installed ? await captureIntegrity(client, cfg, 'forward') : [];
+  let recopy = false;
+  if (!installed || bypassed.length) {
     const started = (await readCheckpoints(client, migrationId)).length > 0;
-    if (started) {
+    const complete = (await journal.phase()) === 'migrate';
+    if (bypassed.length && complete) {
+      // the copy is complete: only the programs whose checksums differ lost writes (compared after the re-install)
+      emit({ type: 'warn', message: `${bypassed.join('; ')}: capture is installed again, then every program whose checksum differs is copied again` });
+      recopy = true;
+    } else if (started) {
       // a copy without capture missed writes: start over
-      emit({ type: 'warn', message: `change capture was not installed although a copy had started: ${cfg.newTable} is emptied and the copy starts over` });
+      emit({ type: 'warn', message: `${installed ? bypassed.join('; ') : 'change capture was not installed'} although a copy had started: ${cfg.newTable} is emptied and the copy starts over` });
       await client.query(`TRUNCATE ${qname(cfg.schema, cfg.newTable)}`);
       await resetCopyCheckpoints(client, cfg);
     }
@@ -137,12 +144,7 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
         id: 'capture-prepare', phase: 'migrate' as const, title: `Create the change log and its function for ${cfg.schema}.${cfg.table}`,
         statements: captureObjectStatements(snap, cfg, 'forward'), locks: [], transactional: true, reverse: [], done: false, notes: [],
       },
-      {
-        id: 'capture-install', phase: 'migrate' as const, title: `Install change capture on ${cfg.schema}.${cfg.table}`,
-        statements: captureTriggerStatements(cfg, 'forward'),
-        locks: [{ mode: 'SHARE ROW EXCLUSIVE' as const, on: qname(cfg.schema, cfg.table), why: 'creating triggers; blocks writes for a moment' }],
-        transactional: true, reverse: [], done: false, notes: [],
-      },
+      captureTriggerStep(cfg, 'forward'),
     ];
     for (const step of steps) {
       emit({ type: 'step.start', step: step.id, title: step.title, statements: step.statements, locks: step.locks });
@@ -152,7 +154,13 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
     }
   }
 
-  // 2. totals per program: one GROUP BY
+  // 2. the copy's structure as the source's (columns, constraints, indexes added or dropped since create)
+  const repaired = await repairCopy(ctx, snap);
+  if (repaired.refused.length)
+    return { ok: false, exitCode: EXIT.checksFailed, summary: `the copy cannot be repaired in place: ${repaired.refused.join('; ')}. Nothing was changed` };
+  snap = repaired.snap;
+
+  // 3. totals per program: one GROUP BY
   const totals = await countByKey(client, cfg);
   const copiedSoFar = new Map(
     (await client.query<{ program: string; copied: string }>(`SELECT program, copied FROM partwise.copy_progress WHERE migration_id = $1`, [migrationId])).rows.map((r) => [r.program, Number(r.copied)]),
@@ -197,7 +205,7 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
   const drain = (rounds: number) => drainLog(client, snap, cfg, 'forward', { limit: Math.max(controls.batchSize, 1000), maxRounds: rounds });
 
   /** before each batch: schema drift, pause, abort */
-  let fingerprint = '';
+  let fingerprint = await columnsFingerprint(client, cfg);
   const between = async (active: ProgramEntry[]) => {
     const lost = lease.lost();
     if (lost) throw new Error(`this migrate no longer holds the copy's lease: ${lost}; it stopped so that two copies never run at once`);
@@ -211,23 +219,11 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
   };
 
   const handleDrift = async () => {
-    const drift = await detectDrift(client, cfg);
-    if (drift.unhandled.length)
-      throw new DriftStop(drift.unhandled.map((u) => u.fix), `schema drift: ${drift.unhandled.map((u) => u.problem).join('; ')}`);
-    if (drift.added.length) {
-      for (const c of drift.added) {
-        const sql = addColumnStatement(cfg, c);
-        emit({ type: 'warn', message: `column ${c.name} was added to ${cfg.table} during the copy: adding it to ${cfg.newTable} (${sql}) and back-filling it` });
-        await runStep(client, {
-          id: `drift-add-column:${c.name}`, phase: 'migrate', title: `Add column ${c.name} to ${cfg.newTable}`, statements: [sql],
-          locks: [{ mode: 'ACCESS EXCLUSIVE', on: qname(cfg.schema, cfg.newTable), why: 'adding a column (the new table is not in use yet)' }],
-          transactional: true, reverse: [], done: false, notes: [],
-        }, ctx.retry, emit);
-      }
-      snap = await takeSnapshot(client, cfg);
+    const r = await repairCopy(ctx, await takeSnapshot(client, cfg));
+    if (r.refused.length) throw new DriftStop(`schema drift that cannot be repaired in place: ${r.refused.join('; ')}`);
+    if (r.repaired.length) {
+      snap = r.snap;
       target.columns = copiedColumns(snap, 'forward');
-      const n = await backfillColumns(client, cfg, drift.added, captureKeyColumns(snap.source!)!);
-      emit({ type: 'info', message: `back-filled ${n} row(s) of ${cfg.newTable} with the new column(s) ${drift.added.map((c) => c.name).join(', ')}` });
     }
   };
 
@@ -381,7 +377,7 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
     }
     if (e instanceof DriftStop) {
       await setControls(client, cfg, { paused: true });
-      return { ok: false, exitCode: EXIT.failed, summary: `${e.message}. The copy is paused (change capture keeps logging); run: ${e.fixes.join('; ')}; then ${RESUME}`, data: { fixes: e.fixes } };
+      return { ok: false, exitCode: EXIT.checksFailed, summary: `${e.message}. The copy is paused (change capture keeps logging); then ${RESUME}` };
     }
     throw e;
   } finally {
@@ -390,14 +386,23 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
 
   const all = await doneScopes();
   const complete = all.has('all') || programs.every((p) => all.has(p.program === REST_PROGRAM ? 'rest' : keyScope(p.program).id));
+  // what changed on the source during this run (an index created meanwhile) is repaired before verify --data
+  const final = await repairCopy(ctx, await takeSnapshot(client, cfg));
+  if (final.refused.length)
+    return { ok: false, exitCode: EXIT.checksFailed, summary: `schema drift that cannot be repaired in place: ${final.refused.join('; ')}. Then ${RESUME}` };
+  if (final.repaired.length) snap = final.snap;
+  const recopied = recopy ? await recopyDiffering(client, snap, cfg, 'forward', emit) : [];
   if (complete) await journal.setPhase('migrate');
   await overall();
   const backlog = await captureBacklog(client, cfg, 'forward');
   const seconds = (Date.now() - runStart) / 1000;
+  const repairs = [...repaired.repaired, ...final.repaired];
+  const repairNote = repairs.length ? `; ${cfg.newTable} repaired: ${repairs.join('; ')}` : '';
+  const recopyNote = recopy ? `; ${recopied.length} program(s) copied again after capture was off (${recopied.join(', ') || 'none differed'})` : '';
   return {
     ok: true, exitCode: EXIT.ok,
-    summary: `${copiedThisRun} row(s) copied in ${seconds.toFixed(1)} s (mode ${opts.mode}); ${complete ? 'every program is copied' : 'some programs are not copied yet'}; change capture keeps ${cfg.newTable} in step (backlog ${backlog}). Next: partwise verify --data`,
-    data: { copied: copiedThisRun, complete, backlog },
+    summary: `${copiedThisRun} row(s) copied in ${seconds.toFixed(1)} s (mode ${opts.mode}); ${complete ? 'every program is copied' : 'some programs are not copied yet'}${repairNote}${recopyNote}; change capture keeps ${cfg.newTable} in step (backlog ${backlog}). Next: partwise verify --data`,
+    data: { copied: copiedThisRun, complete, backlog, repaired: repairs, recopied },
   };
 }
 

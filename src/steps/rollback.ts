@@ -14,11 +14,14 @@ import { takeSnapshot } from '../catalog/snapshot.js';
 import { qname } from '../db/quote.js';
 import { EXIT } from '../events.js';
 import { Journal } from '../journal/journal.js';
-import { captureInstalled, captureRemovalStatements } from '../move/capture.js';
+import { captureInstalled, captureIntegrity, captureRemovalStatements, captureTriggerStep } from '../move/capture.js';
+import { recopyDiffering } from '../move/recopy.js';
+import { runStep } from '../exec/runStep.js';
 import { planRollbackBeforeSwap } from '../plan/planRollback.js';
 import type { Step } from '../plan/types.js';
 import type { StepContext, StepResult } from './context.js';
-import { afterSwitch, drainBeforeLock, isSwapped, type SwapJournal } from './swap.js';
+import { afterSwitch, drainBeforeLock, isSwapped, refusalUnderLocks, type SwapJournal } from './swap.js';
+import { reverseColumnProblems, rollbackGate } from './switchGate.js';
 import { switchTables } from './switchTables.js';
 
 /** The copy's progress and verifications belong to the table that is being dropped. */
@@ -76,6 +79,22 @@ async function rollbackAfterSwap(ctx: StepContext): Promise<StepResult> {
       summary: `reverse capture is not installed (partwise finish ran): ${cfg.oldTable} lacks the writes made since then, and swapping back would lose them; nothing was changed`,
     };
 
+  // before anything: rows copied back by the columns both tables have must not lose a column's values
+  const columns = snap.old && snap.source ? reverseColumnProblems(snap.old, snap.source, cfg) : [];
+  if (columns.length) return { ok: false, exitCode: EXIT.checksFailed, summary: `rollback refused: ${columns.join('; ')}. Then run partwise rollback again; nothing was changed` };
+  // reverse capture that was off for a while: installed again, then every program whose rows differ is copied back
+  const bypassed = await captureIntegrity(client, cfg, 'reverse');
+  let resynced: string[] = [];
+  if (bypassed.length) {
+    emit({ type: 'warn', message: `${bypassed.join('; ')}: reverse capture is installed again, then every program whose rows differ is copied again into ${cfg.oldTable}` });
+    const step = captureTriggerStep(cfg, 'reverse');
+    emit({ type: 'step.start', step: step.id, title: step.title, statements: step.statements, locks: step.locks });
+    const t1 = Date.now();
+    await runStep(client, step, ctx.retry, emit);
+    emit({ type: 'step.done', step: step.id, title: step.title, ms: Date.now() - t1 });
+    resynced = await recopyDiffering(client, snap, cfg, 'reverse', emit);
+  }
+
   const S = qname(cfg.schema, cfg.table);
   const O = qname(cfg.schema, cfg.oldTable);
   const title = `Swap back: ${cfg.oldTable} becomes ${cfg.table} again (with every write made since the swap)`;
@@ -89,9 +108,10 @@ async function rollbackAfterSwap(ctx: StepContext): Promise<StepResult> {
   });
   const t0 = Date.now();
   // the writes logged since the swap are copied back before the locks; under them only the last moment's remain
-  const predrained = await drainBeforeLock(client, snap, cfg, 'reverse');
+  let predrained: number;
   let replayed: number;
   try {
+    predrained = await drainBeforeLock(client, snap, cfg, 'reverse');
     ({ replayed } = await switchTables(ctx, snap, cfg, 'rollback', {
       direction: 'reverse', idle: O, live: S, alsoLocked: [],
       statements: [
@@ -100,13 +120,22 @@ async function rollbackAfterSwap(ctx: StepContext): Promise<StepResult> {
         `DELETE FROM partwise.data_verification WHERE migration_id = ${Math.trunc(journal.migrationId)}`,
       ],
     }, {
+      gate: rollbackGate(cfg),
       record: async (n) => {
         await journal.finish(logId, 'done', undefined, { replayed: n });
         await journal.setPhase('migrate');
       },
     }));
   } catch (e) {
-    const { message, error } = transactionFailure(e, 'rollback failed', `the transaction was rolled back: ${cfg.table} is still the partitioned table and ${cfg.oldTable} keeps receiving every write`, 'partwise rollback --yes');
+    const unchanged = `the transaction was rolled back: ${cfg.table} is still the partitioned table and ${cfg.oldTable} keeps receiving every write`;
+    const refusedInside = refusalUnderLocks(e);
+    if (refusedInside) {
+      const message = `rollback refused under its locks: ${refusedInside}; ${unchanged}`;
+      emit({ type: 'step.fail', step: 'rollback', title, error: { message, unchanged } });
+      await journal.finish(logId, 'failed', message).catch(() => undefined);
+      return { ok: false, exitCode: EXIT.checksFailed, summary: message };
+    }
+    const { message, error } = transactionFailure(e, 'rollback failed', unchanged, 'partwise rollback --yes');
     emit({ type: 'step.fail', step: 'rollback', title, error });
     await journal.finish(logId, 'failed', message, { blockers: e instanceof TransactionFailed ? e.blockers : [] }).catch(() => undefined);
     return { ok: false, exitCode: EXIT.failed, summary: message, data: { error } };
@@ -114,10 +143,11 @@ async function rollbackAfterSwap(ctx: StepContext): Promise<StepResult> {
   emit({ type: 'step.done', step: 'rollback', title, ms: Date.now() - t0 });
   emit({ type: 'info', message: `${predrained + replayed} change(s) made since the swap copied back into ${cfg.table} (${replayed} of them under the locks)` });
   const problems = await afterSwitch(ctx, record.validate ?? [], cfg.newTable, record.dependents ?? [], false);
-  const summary = `swapped back: ${cfg.schema}.${cfg.table} is the original table again, with every write made since the swap; ${cfg.newTable} stays in sync through change capture (run verify --data and swap again, or rollback again to remove it)`;
+  const resyncNote = bypassed.length ? ` (reverse capture had been off: ${resynced.length} program(s) copied back whole${resynced.length ? `: ${resynced.join(', ')}` : ''})` : '';
+  const summary = `swapped back: ${cfg.schema}.${cfg.table} is the original table again, with every write made since the swap${resyncNote}; ${cfg.newTable} stays in sync through change capture (run verify --data and swap again, or rollback again to remove it)`;
   if (problems.length) {
     for (const p of problems) emit({ type: 'warn', message: p });
     return { ok: false, exitCode: EXIT.failed, summary: `${summary}. But the checks after it found problems: ${problems.join('; ')}`, data: { problems, predrained, replayed } };
   }
-  return { ok: true, exitCode: EXIT.ok, summary, data: { predrained, replayed } };
+  return { ok: true, exitCode: EXIT.ok, summary, data: { predrained, replayed, resynced } };
 }

@@ -13,15 +13,18 @@ import { ident, qname } from '../db/quote.js';
 import { EXIT, type Emit } from '../events.js';
 import { TransactionFailed, transactionFailure } from '../exec/retry.js';
 import { Journal } from '../journal/journal.js';
-import { captureBacklog, captureInstallStatements, captureInstalled, captureRemovalStatements, drainLog } from '../move/capture.js';
+import { captureBacklog, captureInstallStatements, captureInstalled, captureIntegrity, captureRemovalStatements, drainLog, ReplayBlocked } from '../move/capture.js';
 import type { Direction } from '../move/captureNames.js';
 import { latestDataVerification } from '../move/checksum.js';
+import { structureChanges, structureFingerprint } from '../move/structure.js';
 import { PlanError } from '../plan/planCreate.js';
 import { foreignKeysToValidate, planSwap } from '../plan/planSwap.js';
 import type { LockInfo } from '../plan/types.js';
 import type { StepContext, StepResult } from './context.js';
 import { smokeCheck } from './smoke.js';
+import { swapGate, SwitchRefused } from './switchGate.js';
 import { switchTables } from './switchTables.js';
+import { REPAIR } from './verifyData.js';
 
 /** Above this many pending captured changes the swap would hold writes too long: migrate (replay) first. */
 export const DEFAULT_MAX_BACKLOG = 10_000;
@@ -65,15 +68,35 @@ export function drainBeforeLock(client: pg.ClientBase, snap: Snapshot, cfg: Conf
   return drainLog(client, snap, cfg, direction, { limit: 5000, maxRounds: 100 });
 }
 
-async function refusal(client: pg.ClientBase, cfg: Config, maxBacklog: number): Promise<string | null> {
+/** Why the data was not verified: never, or a rollback after a swap cleared the verification. */
+async function unverified(client: pg.ClientBase, cfg: Config): Promise<string> {
+  const journal = await Journal.find(client, cfg);
+  const rollback = journal ? (await journal.latest()).find((s) => s.step === 'rollback') : undefined;
+  if (rollback?.status === 'done' && rollback.detail.swapped === true)
+    return `the rollback (${rollback.finishedAt}) cleared the data verification: ${cfg.newTable} is kept in step by change capture, but must be verified again. Run partwise verify --data, then swap`;
+  return `the data was never verified: run partwise verify --data first`;
+}
+
+/**
+ * The fast answer before any lock: what the journal and the catalog already show. The decisive checks run again
+ * under the locks (src/steps/switchGate.ts).
+ */
+async function refusal(client: pg.ClientBase, cfg: Config, snap: Snapshot, maxBacklog: number): Promise<string | null> {
   const v = await latestDataVerification(client, cfg);
-  if (!v) return `the data was never verified: run partwise verify --data first`;
-  if (!v.ok) return `the latest verify --data (${v.verifiedAt}) found differences: run partwise migrate, then verify --data again`;
+  if (!v) return unverified(client, cfg);
+  if (!v.ok) return `the latest verify --data (${v.verifiedAt}) found differences: ${REPAIR}`;
   const journal = await Journal.find(client, cfg);
   const migrate = journal ? (await journal.latest()).find((s) => s.step === 'migrate') : undefined;
   if (migrate && migrate.startedAt > v.verifiedAt) return `partwise migrate ran after the latest verify --data (${v.verifiedAt}): run partwise verify --data again`;
   if (!(await captureInstalled(client, cfg, 'forward')))
     return `change capture is not installed on ${cfg.schema}.${cfg.table}: writes since the copy would be lost. Run partwise migrate (it installs capture) and verify --data`;
+  const planned = structureFingerprint(snap.source!, snap.target!);
+  const problems = [
+    ...(await captureIntegrity(client, cfg, 'forward')),
+    ...(v.structure ? structureChanges(v.structure, planned, { source: `${cfg.schema}.${cfg.table}`, copy: `${cfg.schema}.${cfg.newTable}` }).map((d) => `${d} since the latest verify --data`)
+      : ['the latest verify --data recorded no structure to compare with (an older partwise ran it)']),
+  ];
+  if (problems.length) return `${problems.join('; ')}. To repair: ${REPAIR}, then partwise swap`;
   const backlog = await captureBacklog(client, cfg, 'forward');
   if (backlog > maxBacklog)
     return `${backlog} captured change(s) are still pending (limit ${maxBacklog}); the swap would hold writes while applying them. Run partwise verify --data (it applies them) or partwise migrate, then swap`;
@@ -113,11 +136,18 @@ export async function runSwap(ctx: StepContext, opts: SwapOptions = {}): Promise
     if (e instanceof PlanError) return { ok: false, exitCode: EXIT.failed, summary: `cannot swap: ${e.message}; nothing was changed` };
     throw e;
   }
-  const refused = await refusal(client, cfg, maxBacklog);
-  if (refused) return { ok: false, exitCode: EXIT.failed, summary: `swap refused: ${refused}; nothing was changed` };
+  const refused = await refusal(client, cfg, snap, maxBacklog);
+  if (refused) return { ok: false, exitCode: EXIT.checksFailed, summary: `swap refused: ${refused}; nothing was changed` };
+  const verified = (await latestDataVerification(client, cfg))!.structure;
   // what the log holds now is applied before any table lock is taken: under the lock only the changes of the last
   // moment remain (every entry replayed under the lock holds the application's writes a little longer)
-  const predrained = await drainBeforeLock(client, snap, cfg, 'forward');
+  let predrained: number;
+  try {
+    predrained = await drainBeforeLock(client, snap, cfg, 'forward');
+  } catch (e) {
+    if (e instanceof ReplayBlocked) return { ok: false, exitCode: EXIT.checksFailed, summary: `swap refused: ${e.message}; nothing was changed` };
+    throw e;
+  }
   for (const n of plan.notes) emit({ type: 'warn', message: n });
 
   const S = qname(cfg.schema, cfg.table);
@@ -144,6 +174,7 @@ export async function runSwap(ctx: StepContext, opts: SwapOptions = {}): Promise
       direction: 'forward', idle: N, live: S, alsoLocked: plan.locks.map((l) => l.on),
       statements: [...plan.statements, ...captureRemovalStatements(cfg, 'forward'), ...reverseCapture],
     }, {
+      gate: swapGate(cfg, verified, structureFingerprint(snap.source!, snap.target!)),
       // journaled in the same transaction: a swap that committed always has its reverse on record
       record: async (replayed) => {
         await journal.finish(logId, 'done', undefined, { ...record, replayed });
@@ -151,7 +182,15 @@ export async function runSwap(ctx: StepContext, opts: SwapOptions = {}): Promise
       },
     });
   } catch (e) {
-    const { message, error } = transactionFailure(e, 'swap failed', `the transaction was rolled back: ${cfg.table} is still the original table, nothing has changed`, 'partwise swap --yes');
+    const unchanged = `the transaction was rolled back: ${cfg.table} is still the original table, nothing has changed`;
+    const refusedInside = refusalUnderLocks(e);
+    if (refusedInside) {
+      const message = `swap refused under its locks: ${refusedInside}; ${unchanged}`;
+      emit({ type: 'step.fail', step: 'swap', title, error: { message, unchanged } });
+      await journal.finish(logId, 'failed', message).catch(() => undefined);
+      return { ok: false, exitCode: EXIT.checksFailed, summary: message };
+    }
+    const { message, error } = transactionFailure(e, 'swap failed', unchanged, 'partwise swap --yes');
     emit({ type: 'step.fail', step: 'swap', title, error });
     await journal.finish(logId, 'failed', message, { blockers: e instanceof TransactionFailed ? e.blockers : [] }).catch(() => undefined);
     return { ok: false, exitCode: EXIT.failed, summary: message, data: { error } };
@@ -167,6 +206,12 @@ export async function runSwap(ctx: StepContext, opts: SwapOptions = {}): Promise
     return { ok: false, exitCode: EXIT.failed, summary: `${summary}. But the checks after the swap found problems: ${problems.join('; ')}. Consider partwise rollback --yes`, data: { problems, attempts, predrained, replayed } };
   }
   return { ok: true, exitCode: EXIT.ok, summary, data: { attempts, predrained, replayed, notes: plan.notes } };
+}
+
+/** The gate's refusal (or a change replay cannot apply) that ended a switch transaction, in words; null for other failures. */
+export function refusalUnderLocks(e: unknown): string | null {
+  const cause = e instanceof TransactionFailed ? e.cause : e;
+  return cause instanceof SwitchRefused || cause instanceof ReplayBlocked ? cause.message : null;
 }
 
 /** After a swap or rollback committed: validate moved foreign keys, smoke check, ANALYZE. Returns problems. */
