@@ -125,4 +125,63 @@ describe('hazard 6: an inheritance child', () => {
       await close();
     }
   });
+
+  it('a child made while the swap waits for its first lock: the gate under the locks refuses; the repair keeps every row', async () => {
+    const under = await createTestDatabase('pw_test_hazard_inherit_lock');
+    const { ctx, close } = await engineContext(under.config, {}, RETRY);
+    const app = new pg.Client(under.config);
+    const holder = new pg.Client(under.config);
+    let writer: Writer | undefined;
+    try {
+      await seedScenario(under.config, 3000, 3);
+      await app.connect();
+      await holder.connect();
+      expect((await runCreate(ctx)).exitCode).toBe(0);
+      writer = await scenarioWriter(app);
+      writer.start();
+      await migrateAndVerify(ctx);
+
+      // another session holds the copy, which the swap locks first; the child appears while the swap waits for it
+      await holder.query('BEGIN');
+      await holder.query(`LOCK TABLE public.petri_observations_partitioned IN ACCESS SHARE MODE`);
+      const catalog = await withClient(under.config, (c) => catalogFingerprint(c));
+      const swap = runSwap(ctx);
+      const swapPid = (ctx.client as pg.Client & { processID: number }).processID;
+      await withClient(under.config, async (c) => {
+        while ((await c.query(`SELECT 1 FROM pg_locks WHERE pid = $1 AND NOT granted AND relation = 'public.petri_observations_partitioned'::regclass`, [swapPid])).rowCount === 0) {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        await addChild(c, 'petri_observations_during', 20, 'during');
+      });
+      const during = await withClient(under.config, (c) => marked(c, 'during'));
+      await holder.query('COMMIT');
+      const refused = await swap;
+      expect(refused.exitCode, refused.summary).toBe(3);
+      expect(refused.summary).toMatch(/refused under its locks: .*inheritance child public\.petri_observations_during was added/);
+      // nothing changed but the child itself
+      expect((await ctx.client.query(`SELECT relkind::text AS k FROM pg_class WHERE oid = 'public.petri_observations'::regclass`)).rows[0].k).toBe('r');
+      const now = (await catalogFingerprint(ctx.client)).split('\n').filter((l) => !l.includes('petri_observations_during')).join('\n');
+      expect(now).toBe(catalog);
+
+      await repair(ctx, 'petri_observations_during');
+      await migrateAndVerify(ctx);
+      const swapped = await runSwap(ctx);
+      expect(swapped.exitCode, swapped.summary).toBe(0);
+      await writerOps(writer, 50);
+      await writer.stop();
+      expect(writer.errors).toEqual([]);
+      expect(await mismatchesWith(ctx.client, writer)).toEqual([]);
+      expect(await marked(ctx.client, 'during')).toEqual(during.filter((id) => writer!.ledger.get(id) !== null));
+      const snap = await takeSnapshot(ctx.client, ctx.cfg);
+      while ((await replayBatch(ctx.client, snap, ctx.cfg, 'reverse', 10_000)) > 0);
+      expect(await tableChecksum(ctx.client, 'public.petri_observations_old')).toEqual(await tableChecksum(ctx.client, 'public.petri_observations'));
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      await writer?.stop();
+      await holder.end().catch(() => undefined);
+      await app.end().catch(() => undefined);
+      await close();
+      await under.drop();
+    }
+  });
 });
