@@ -6,18 +6,22 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDist } from './setup/buildDist.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 describe('building dist/ for the test run', () => {
-  const project = mkdtempSync(join(tmpdir(), 'pw-build-'));
+  let project = '';
+  // made here, not in the describe body: that runs even when a name filter skips these tests (and afterAll does not)
+  beforeAll(() => {
+    project = mkdtempSync(join(tmpdir(), 'pw-build-'));
+    mkdirSync(join(project, 'src'));
+    symlinkSync(join(ROOT, 'node_modules'), join(project, 'node_modules'));
+    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', skipLibCheck: true, types: [] } }));
+    writeFileSync(join(project, 'tsconfig.build.json'), JSON.stringify({ extends: './tsconfig.json', compilerOptions: { rootDir: 'src', outDir: 'dist' }, include: ['src'] }));
+  });
   afterAll(() => rmSync(project, { recursive: true, force: true }));
-  mkdirSync(join(project, 'src'));
-  symlinkSync(join(ROOT, 'node_modules'), join(project, 'node_modules'));
-  writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', skipLibCheck: true, types: [] } }));
-  writeFileSync(join(project, 'tsconfig.build.json'), JSON.stringify({ extends: './tsconfig.json', compilerOptions: { rootDir: 'src', outDir: 'dist' }, include: ['src'] }));
   const source = (text: string) => writeFileSync(join(project, 'src', 'main.ts'), text);
 
   it('a compile error fails with the compiler output', async () => {

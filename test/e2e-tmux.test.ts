@@ -3,83 +3,42 @@
  * walked with keys through the whole checklist; then the database is checked directly.
  * Needs tmux; without it the test is skipped with a message saying so.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, chmodSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, runCli } from './helpers/cli.js';
 import { envPrefix } from './helpers/env.js';
+import { serverTempDir } from './helpers/tempDir.js';
+import { hasTmux, tmuxServer } from './helpers/tmux.js';
 import { waitForExit, waitUntil } from './helpers/waitUntil.js';
 import { startEmbedded } from '../src/db/embedded.js';
+import { stopSharedServer } from '../src/db/embeddedShared.js';
 
-const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 if (!hasTmux) console.warn('e2e-tmux: tmux is not installed: the end-to-end terminal walk is SKIPPED (apt-get install tmux to run it)');
 
-const socket = `partwise-e2e-${randomBytes(4).toString('hex')}`;
-const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
-
-/**
- * One tmux window running bin/partwise. No fixed sleeps: every key is followed by waiting for the screen it
- * produces (capture-pane), so a key is never sent before the screen it is meant for is drawn.
- */
-function terminal(name: string) {
-  const screen = () => tmux('capture-pane', '-p', '-t', name);
-  const waitFor = async (what: string | RegExp, timeoutMs = 120_000): Promise<string> =>
-    (await waitUntil(() => {
-      const s = screen();
-      return (typeof what === 'string' ? s.includes(what) : what.test(s)) && { s };
-    }, { what: `the screen to show ${String(what)}`, timeoutMs, last: screen, intervalMs: 100 })).s;
-  return {
-    screen,
-    waitFor,
-    /** sends one key (tmux key name), then waits for the screen that shows `expect` */
-    async key(k: string, expect: string | RegExp, timeoutMs?: number): Promise<string> {
-      tmux('send-keys', '-t', name, k);
-      return waitFor(expect, timeoutMs);
-    },
-    /** types text literally, then waits for it on the screen */
-    async type(text: string): Promise<string> {
-      tmux('send-keys', '-t', name, '-l', text);
-      return waitFor(text);
-    },
-    /** sends `k` until the screen's value (first group of `re`) is `target`, each time waiting for the value to change */
-    async stepTo(k: string, re: RegExp, target: string): Promise<void> {
-      const value = async () => (await waitFor(re)).match(re)![1]!;
-      for (let v = await value(), n = 0; v !== target; n++) {
-        if (n > 20) throw new Error(`${k} did not bring ${re} to ${target}; screen:\n${screen()}`);
-        tmux('send-keys', '-t', name, k);
-        await waitUntil(() => screen().match(re)?.[1] !== v, { what: `${k} to change ${re} from ${v}`, last: screen, intervalMs: 100 });
-        v = await value();
-      }
-    },
-    panePid: () => Number(tmux('display-message', '-p', '-t', name, '#{pane_pid}').trim()),
-  };
-}
+const terminals = tmuxServer('partwise-e2e');
+const tmux = terminals.tmux;
 
 describe.skipIf(!hasTmux)('e2e: bin/partwise in tmux walks the checklist on a fresh embedded demo database', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'partwise-e2e-'));
-  // as root the embedded server runs as the postgres OS user, which must reach the data directory
-  chmodSync(dir, 0o755);
-  const dataDir = join(dir, 'pg17');
-  const exitFile = join(dir, 'exit');
-
-  afterAll(() => {
-    try {
-      tmux('kill-server');
-    } catch {
-      // already gone
-    }
+  let dir = '';
+  let dataDir = '';
+  beforeAll(() => {
+    dir = serverTempDir('partwise-e2e-');
+    dataDir = join(dir, 'pg17');
+  });
+  afterAll(async () => {
+    terminals.kill();
+    // the rehearsal server outlives the app: every test stops the one it started
+    await stopSharedServer(dataDir);
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('prerequisites, create, verify, test insert, migrate (all), verify data, swap, monitor; then the database is partitioned with every row', async () => {
+    const exitFile = join(dir, 'exit');
     const env = envPrefix({ PARTWISE_EMBEDDED_DIR: dataDir, TERM: 'xterm-256color', CI: undefined, NO_COLOR: undefined });
     const cmd = `${env} ${process.execPath} ${BIN} --demo-rows 5000 --demo-programs 4; echo $? > ${exitFile}; sleep 3600`;
-    tmux('new-session', '-d', '-s', 'e2e', '-x', '100', '-y', '30', cmd);
-    const t = terminal('e2e');
+    const t = terminals.open('e2e', cmd);
 
     // 1 Prerequisites: runs by itself once the embedded server is up and seeded
     let s = await t.waitFor(/1\. Prerequisites\s+(✔ done|✘ failed)/, 240_000);
@@ -122,12 +81,13 @@ describe.skipIf(!hasTmux)('e2e: bin/partwise in tmux walks the checklist on a fr
     // the checklist: every step up to swap done
     expect(s).toMatch(/1✔\s+2✔\s+3✔\s+4✔\s+5✔\s+6✔/);
 
-    tmux('send-keys', '-t', 'e2e', 'q');
+    t.send('q');
     await waitUntil(() => existsSync(exitFile), { what: 'partwise to exit after q', last: t.screen });
     expect(readFileSync(exitFile, 'utf8').trim()).toBe('0');
 
-    // the database itself, on the same (now stopped) embedded cluster
+    // the database itself, on the same embedded server (it keeps running after the app quits)
     const server = await startEmbedded({ persistent: true, dataDir, database: 'partwise_demo' });
+    expect(server.started).toBe(false);
     const client = new pg.Client(server.config);
     try {
       await client.connect();
@@ -145,13 +105,11 @@ describe.skipIf(!hasTmux)('e2e: bin/partwise in tmux walks the checklist on a fr
   }, 600_000);
 
   it('an SSH disconnect (SIGHUP: the terminal closes) while copying: the batch commits, the process exits, the next start resumes', async () => {
-    const dir2 = mkdtempSync(join(tmpdir(), 'partwise-e2e-hup-'));
-    chmodSync(dir2, 0o755);
+    const dir2 = serverTempDir('partwise-e2e-hup-');
     const dataDir2 = join(dir2, 'pg17');
     try {
       const env = envPrefix({ PARTWISE_EMBEDDED_DIR: dataDir2, TERM: 'xterm-256color', CI: undefined });
-      tmux('new-session', '-d', '-s', 'hup', '-x', '100', '-y', '30', `${env} ${process.execPath} ${BIN} --demo-rows 5000 --demo-programs 4; sleep 3600`);
-      const t = terminal('hup');
+      const t = terminals.open('hup', `${env} ${process.execPath} ${BIN} --demo-rows 5000 --demo-programs 4; sleep 3600`);
       await t.waitFor(/1\. Prerequisites\s+(✔ done|✘ failed)/, 240_000);
       await t.key('2', /2\. Create\s+· pending/);
       await t.key('Enter', 'Press y to go ahead');
@@ -163,7 +121,7 @@ describe.skipIf(!hasTmux)('e2e: bin/partwise in tmux walks the checklist on a fr
       await t.key('Enter', 'Press y to go ahead');
       // copying, with at least one batch committed and shown
       await t.key('y', /^(?=[\s\S]*copying)[\s\S]*overall .* [1-9][\d,]*\/5,000/);
-      const nodePid = Number(execFileSync('pgrep', ['-P', String(t.panePid())], { encoding: 'utf8' }).trim().split('\n')[0]);
+      const nodePid = t.processPid();
       expect(nodePid).toBeGreaterThan(0);
       tmux('kill-session', '-t', 'hup'); // the terminal goes away: SIGHUP to the process
       await waitForExit(nodePid, 'partwise to stop safely and exit after SIGHUP');
@@ -197,6 +155,7 @@ describe.skipIf(!hasTmux)('e2e: bin/partwise in tmux walks the checklist on a fr
         await again.stop();
       }
     } finally {
+      await stopSharedServer(dataDir2);
       rmSync(dir2, { recursive: true, force: true });
     }
 

@@ -8,6 +8,7 @@ import { inspect } from 'node:util';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { defaultEmbeddedDir, startEmbedded } from '../src/db/embedded.js';
+import { readServerState, stopSharedServer } from '../src/db/embeddedShared.js';
 import { withClient } from './helpers/db.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -88,45 +89,46 @@ describe('embedded PostgreSQL', () => {
     }
   });
 
-  it('keeps a persistent cluster, reuses its password, and shares an already running server', async () => {
+  it('keeps a persistent cluster, reuses its password, shares its server, and keeps data and port over a stop', async () => {
     const base = await scratchDir();
     const dataDir = path.join(base, 'pg17');
     try {
       const first = await startEmbedded({ dataDir, persistent: true, database: 'pw_reuse' });
-      let firstStopped = false;
+      expect(first.started).toBe(true);
+      expect(first.dataDir).toBe(dataDir);
+      expect((statSync(`${dataDir}.password`).mode & 0o777).toString(8)).toBe('600');
+      expect((statSync(`${dataDir}.server.json`).mode & 0o777).toString(8)).toBe('600');
+      await withClient(first.config, (c) => c.query('CREATE TABLE marker (id int); INSERT INTO marker VALUES (42)'));
+
+      // A second start on the same data dir joins the running server.
+      const second = await startEmbedded({ dataDir, persistent: true, database: 'pw_reuse' });
+      expect(second.started).toBe(false);
+      expect(second.config.port).toBe(first.config.port);
+      expect(second.config.password).toBe(first.config.password);
+      expect(second.version).toBe(first.version);
+      const pidFile = await fs.readFile(path.join(dataDir, 'postmaster.pid'), 'utf8');
+      expect(Number(pidFile.split('\n')[3])).toBe(first.config.port);
+      expect(await readServerState(dataDir)).toEqual({ port: first.config.port, pid: Number(pidFile.split('\n')[0]) });
+
+      // stop() stops the shared server, for every process using it
+      await second.stop();
+      expect(existsSync(path.join(dataDir, 'postmaster.pid'))).toBe(false);
+      await expect(withClient(first.config, (c) => c.query('SELECT 1'))).rejects.toThrow(/ECONNREFUSED/);
+      expect(existsSync(path.join(dataDir, 'PG_VERSION'))).toBe(true);
+
+      // Restart: no re-init (data survives), same password, same port.
+      const third = await startEmbedded({ dataDir, persistent: true, database: 'pw_reuse' });
       try {
-        expect(first.dataDir).toBe(dataDir);
-        expect((statSync(`${dataDir}.password`).mode & 0o777).toString(8)).toBe('600');
-        await withClient(first.config, (c) => c.query('CREATE TABLE marker (id int); INSERT INTO marker VALUES (42)'));
-
-        // A second start on the same data dir joins the running server.
-        const second = await startEmbedded({ dataDir, persistent: true, database: 'pw_reuse' });
-        expect(second.config.port).toBe(first.config.port);
-        expect(second.config.password).toBe(first.config.password);
-        expect(second.version).toBe(first.version);
-        const pidFile = await fs.readFile(path.join(dataDir, 'postmaster.pid'), 'utf8');
-        expect(Number(pidFile.split('\n')[3])).toBe(first.config.port);
-        await second.stop(); // no-op: the server belongs to `first`
-        const still = await withClient(first.config, (c) => c.query<{ id: number }>('SELECT id FROM marker'));
-        expect(still.rows).toEqual([{ id: 42 }]);
-
-        await first.stop();
-        firstStopped = true;
-        expect(existsSync(path.join(dataDir, 'PG_VERSION'))).toBe(true);
-
-        // Restart: no re-init (data survives), same password file.
-        const third = await startEmbedded({ dataDir, persistent: true, database: 'pw_reuse' });
-        try {
-          expect(third.config.password).toBe(first.config.password);
-          const again = await withClient(third.config, (c) => c.query<{ id: number }>('SELECT id FROM marker'));
-          expect(again.rows).toEqual([{ id: 42 }]);
-        } finally {
-          await third.stop();
-        }
+        expect(third.started).toBe(true);
+        expect(third.config.password).toBe(first.config.password);
+        expect(third.config.port).toBe(first.config.port);
+        const again = await withClient(third.config, (c) => c.query<{ id: number }>('SELECT id FROM marker'));
+        expect(again.rows).toEqual([{ id: 42 }]);
       } finally {
-        if (!firstStopped) await first.stop();
+        await third.stop();
       }
     } finally {
+      await stopSharedServer(dataDir);
       await fs.rm(base, { recursive: true, force: true });
     }
   });

@@ -54,7 +54,11 @@ export async function runApp(flags: Flags, env: NodeJS.ProcessEnv, opts: AppOpti
   }
   let view;
   try {
-    view = await openSession(conn.config, READ_SESSION);
+    // the app's reads come back by themselves after a lost connection (the shared rehearsal server restarted): the
+    // status line says "reconnecting" meanwhile
+    const { reconnectingClient } = await import('../db/reconnectingClient.js');
+    const config = conn.config;
+    view = reconnectingClient(await openSession(config, READ_SESSION), () => openSession(config, READ_SESSION));
   } catch (e) {
     process.stderr.write(`partwise: ${shown(redact((e as Error).message, conn.config))}; nothing was changed\n`);
     await conn.close();

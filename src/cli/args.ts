@@ -40,7 +40,7 @@ export const OPTIONS = {
 
 export const COMMANDS = [
   'check', 'plan', 'create', 'verify', 'status',
-  'test-insert', 'migrate', 'pause', 'resume', 'swap', 'rollback', 'finish', 'maintain', 'monitor', 'watch', 'help',
+  'test-insert', 'migrate', 'pause', 'resume', 'swap', 'rollback', 'finish', 'maintain', 'monitor', 'watch', 'demo', 'help',
 ] as const;
 export type Command = (typeof COMMANDS)[number];
 
@@ -56,6 +56,8 @@ export class UsageError extends Error {
 export interface ParsedArgs {
   command: Command | null;
   flags: Flags;
+  /** `demo stop`: the demo command's one action */
+  action?: 'stop';
 }
 
 export function parseCommandLine(argv: string[]): ParsedArgs {
@@ -66,6 +68,10 @@ export function parseCommandLine(argv: string[]): ParsedArgs {
     throw new UsageError((e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
   }
   const [cmd, ...rest] = parsed.positionals;
+  if (cmd === 'demo') {
+    if (rest.length !== 1 || rest[0] !== 'stop') throw new UsageError(`partwise demo takes one action: partwise demo stop${rest.length ? ` (not: ${rest.join(' ')})` : ''}`);
+    return { command: 'demo', flags: parsed.values as Flags, action: 'stop' };
+  }
   if (rest.length) throw new UsageError(`unexpected argument: ${rest[0]}`);
   if (cmd !== undefined && !(COMMANDS as readonly string[]).includes(cmd)) throw new UsageError(`unknown command: ${cmd}`);
   return { command: (cmd as Command | undefined) ?? null, flags: parsed.values as Flags };
@@ -122,6 +128,8 @@ Commands (headless; --json prints one JSON object per line: events, then a resul
   maintain       create missing partitions, move rows out of the default partition
   monitor        partition sizes, estimates, scans; flags rows in the default partition (--json: the rows)
   watch          read-only view of a migration another terminal runs
+  demo stop      stop the embedded rehearsal database (it keeps running for every partwise
+                 process until then)
 
 Connection (first found wins):
   --url URL                postgres://user:password@host:port/db?sslmode=require
@@ -143,7 +151,8 @@ Execution:
   --lock-timeout MS        lock_timeout for each DDL attempt (default 1500)
   --lock-retries N         attempts per DDL step (default 10)
 
-Embedded rehearsal database:
+Embedded rehearsal database (one server per data directory, shared by every partwise process;
+PARTWISE_EMBEDDED_DIR moves it):
   --demo-rows N (1000000)  --demo-programs N (12)  --demo-reset
 
 Exit codes: 0 ok, 1 failed, 2 usage error, 3 checks failed

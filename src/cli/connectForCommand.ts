@@ -11,7 +11,7 @@ export interface Connected {
   source: ConnectionSource;
   poolerProblem: string | null;
   version: string;
-  /** stops the embedded server if this process started it */
+  /** ends the session; the embedded rehearsal server keeps running for other processes (`partwise demo stop`) */
   close(): Promise<void>;
 }
 
@@ -29,21 +29,16 @@ export interface DemoOptions {
 export async function connectForCommand(urlFlag: string | undefined, settings: SessionSettings, demo: DemoOptions, emit: Emit): Promise<Connected> {
   const target = resolveConnection(urlFlag);
   let config = target.config;
-  let stopEmbedded = async () => undefined as void;
   if (target.source === 'embedded') {
-    const { startEmbedded } = await import('../db/embedded.js');
-    emit({ type: 'info', message: 'no connection given: starting the embedded rehearsal database (PostgreSQL 17)…' });
+    const { defaultEmbeddedDir, startEmbedded } = await import('../db/embedded.js');
+    emit({ type: 'info', message: `no connection given: using the embedded rehearsal database (PostgreSQL 17) in ${defaultEmbeddedDir()}…` });
     const server = await startEmbedded({ persistent: true, database: DEMO_DATABASE });
+    if (server.started) {
+      emit({ type: 'info', message: `started it on ${server.config.host}:${server.config.port}; it keeps running for other partwise processes (watch, headless commands) until partwise demo stop` });
+    }
     config = server.config;
-    stopEmbedded = () => server.stop();
   }
-  let client: pg.Client;
-  try {
-    client = await connectPlain(config);
-  } catch (e) {
-    await stopEmbedded();
-    throw e;
-  }
+  const client = await connectPlain(config);
   try {
     const poolerProblem = target.source === 'embedded' ? null : await detectTransactionPooler(client, config);
     if (!poolerProblem) await applySettings(client, settings);
@@ -54,12 +49,10 @@ export async function connectForCommand(urlFlag: string | undefined, settings: S
       client, config, source: target.source, poolerProblem, version,
       async close() {
         await client.end().catch(() => undefined);
-        await stopEmbedded();
       },
     };
   } catch (e) {
     await client.end().catch(() => undefined);
-    await stopEmbedded();
     throw e;
   }
 }
@@ -67,8 +60,16 @@ export async function connectForCommand(urlFlag: string | undefined, settings: S
 async function ensureDemo(client: pg.Client, demo: DemoOptions, emit: Emit): Promise<void> {
   const { seedDemo, isDemoSeeded } = await import('../demo/seedDemo.js');
   if (!demo.reset && (await isDemoSeeded(client))) return;
-  emit({ type: 'info', message: `seeding the demo dataset: ${demo.rows.toLocaleString('en-US')} rows in ${demo.programs} programs…` });
   await client.query(`SELECT set_config('statement_timeout', '0', false)`);
-  await seedDemo(client, { rows: demo.rows, programs: demo.programs, reset: demo.reset });
-  await client.query(`SELECT set_config('statement_timeout', '60s', false)`);
+  // two processes starting on a fresh rehearsal database seed it once
+  await client.query(`SELECT pg_advisory_lock(hashtext('partwise demo'), 0)`);
+  try {
+    // the other process may have seeded it while this one waited
+    if (!demo.reset && (await isDemoSeeded(client))) return;
+    emit({ type: 'info', message: `seeding the demo dataset: ${demo.rows.toLocaleString('en-US')} rows in ${demo.programs} programs…` });
+    await seedDemo(client, { rows: demo.rows, programs: demo.programs, reset: demo.reset });
+  } finally {
+    await client.query(`SELECT pg_advisory_unlock(hashtext('partwise demo'), 0)`);
+    await client.query(`SELECT set_config('statement_timeout', '60s', false)`);
+  }
 }

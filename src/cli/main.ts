@@ -51,6 +51,10 @@ export async function main(io: Io): Promise<number> {
     io.out(version());
     return 0;
   }
+  if (command === 'demo') {
+    const { runDemoStop } = await import('./demo.js');
+    return runDemoStop(flags, io);
+  }
   const interactive = io.stdinIsTTY && io.stdoutIsTTY && !io.env.CI && io.env.TERM !== 'dumb';
   if (command === null) {
     if (!interactive) {

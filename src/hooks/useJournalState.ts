@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { AppSession } from '../screens/session.js';
 import { runStatus } from '../steps/status.js';
 import { redact } from '../db/connect.js';
+import { isConnectionLost } from '../db/reconnectingClient.js';
 
 export interface JournalStep {
   step: string;
@@ -16,8 +17,11 @@ export interface JournalView {
   loaded: boolean;
   phase: string | null;
   steps: JournalStep[];
-  /** how the view session fared on its last read: the status line's connection health */
-  health: { ok: boolean; latencyMs: number | null; error: string | null; checkedAt: number | null };
+  /**
+   * how the view session fared on its last read: the status line's connection health; reconnecting when the
+   * connection was lost (the session opens a new one at the next read)
+   */
+  health: { ok: boolean; latencyMs: number | null; error: string | null; checkedAt: number | null; reconnecting?: boolean };
   refresh(): void;
 }
 
@@ -46,7 +50,7 @@ export function useJournalState(session: AppSession, intervalMs = 2000): Journal
     } catch (e) {
       if (mounted.current) {
         const error = redact((e as Error).message, session.engine.connection);
-        setState((s) => ({ ...s, health: { ok: false, latencyMs: null, error, checkedAt: Date.now() } }));
+        setState((s) => ({ ...s, health: { ok: false, latencyMs: null, error, checkedAt: Date.now(), reconnecting: isConnectionLost(e) } }));
       }
     } finally {
       inFlight.current = false;

@@ -8,7 +8,7 @@ export interface StatusLineProps {
   version: string;
   embedded: boolean;
   table: string;
-  health: { ok: boolean; latencyMs: number | null; error: string | null };
+  health: { ok: boolean; latencyMs: number | null; error: string | null; reconnecting?: boolean };
   readOnly: boolean;
 }
 
@@ -16,13 +16,15 @@ export interface StatusLineProps {
 export function StatusLine({ target, version, embedded, table, health, readOnly }: StatusLineProps) {
   const color = useTone();
   const where = embedded ? `embedded rehearsal database (PostgreSQL ${version}, ${target})` : `${target} PostgreSQL ${version}`;
-  const conn = health.ok ? `connection ok${health.latencyMs !== null ? ` ${health.latencyMs} ms` : ''}` : `connection lost: ${health.error ?? ''}`;
+  const conn = health.ok
+    ? `connection ok${health.latencyMs !== null ? ` ${health.latencyMs} ms` : ''}`
+    : health.reconnecting ? `connection lost, reconnecting… (${health.error ?? ''})` : `connection lost: ${health.error ?? ''}`;
   return (
     <Text wrap="truncate">
       <Text bold>partwise</Text>
       {readOnly ? <Text color={color('warn')}> watch (read-only)</Text> : null}
       <Text> {table} · </Text>
-      <Text color={color(health.ok ? 'ok' : 'fail')}>{conn}</Text>
+      <Text color={color(health.ok ? 'ok' : health.reconnecting ? 'warn' : 'fail')}>{conn}</Text>
       <Text> · {where}</Text>
     </Text>
   );

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommand } from '../../src/cli/commands.js';
 import { setControls } from '../../src/move/control.js';
 import { engineContext } from '../helpers/engine.js';
+import { withClient } from '../helpers/db.js';
 import { resolveConfig } from '../../src/config/config.js';
 import { demoDatabase, KEY, renderApp, type DatabaseFixture } from './harness.js';
 
@@ -128,6 +129,40 @@ describe('errors, rollback, quit, resize, watch (real database)', () => {
       expect(f).toContain('✔ done');
       expect(await relExists('petri_observations_partitioned')).toBe(false);
       expect(Number((await fx.admin.query(`SELECT count(*) AS n FROM public.petri_observations`)).rows[0].n)).toBe(before);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+/** ALTER DATABASE … ALLOW_CONNECTIONS, from another database (a database cannot refuse the session that asks). */
+const allowConnections = (fx: DatabaseFixture, allow: boolean) =>
+  withClient({ ...fx.db.config, database: 'postgres' }, (c) => c.query(`ALTER DATABASE ${fx.db.name} ALLOW_CONNECTIONS ${allow}`));
+
+describe('a lost connection (real database)', () => {
+  let fx: DatabaseFixture;
+  beforeAll(async () => {
+    fx = await demoDatabase({ rows: 500, programs: 2 });
+  });
+  afterAll(async () => {
+    if (fx) await allowConnections(fx, true).catch(() => undefined);
+    await fx?.close();
+  });
+
+  it('the status line says "reconnecting" while the server refuses, and the app comes back by itself', async () => {
+    const app = await renderApp(fx, { initialStep: 'check', readOnly: true });
+    try {
+      await app.waitFor('connection ok');
+      const pid = (app.session.view as unknown as { processID: number }).processID;
+      // the database refuses new connections and its session ends, as when the server stops
+      await allowConnections(fx, false);
+      await fx.admin.query('SELECT pg_terminate_backend($1)', [pid]);
+      const lost = await app.waitFor('reconnecting…');
+      expect(lost).toMatch(/connection lost, reconnecting… \(/);
+      expect(lost).toContain('1. Prerequisites');
+      await allowConnections(fx, true);
+      await app.waitFor('connection ok');
+      expect((app.session.view as unknown as { processID: number }).processID).not.toBe(pid);
     } finally {
       await app.close();
     }

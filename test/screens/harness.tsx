@@ -18,6 +18,7 @@ import type { StepId } from '../../src/screens/steps.js';
 import { runCommand } from '../../src/cli/commands.js';
 import { resolveConfig, type ConfigInput } from '../../src/config/config.js';
 import { openSession } from '../../src/db/session.js';
+import { reconnectingClient } from '../../src/db/reconnectingClient.js';
 import { seedDemo } from '../../src/demo/seedDemo.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { waitUntil } from '../helpers/waitUntil.js';
@@ -91,7 +92,8 @@ const nextTurn = () => new Promise<void>((r) => setImmediate(r));
 
 export async function renderApp(fixture: DatabaseFixture, opts: { initialStep?: StepId; input?: ConfigInput; readOnly?: boolean; runCommand?: AppSession['runCommand'] } = {}): Promise<Harness> {
   const engineClient = await openSession(fixture.db.config);
-  const view = await openSession(fixture.db.config);
+  // as in the app (src/cli/app.ts): the view session reconnects by itself
+  const view = reconnectingClient(await openSession(fixture.db.config), () => openSession(fixture.db.config));
   const version = (await view.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)).rows[0]!.v;
   const session: AppSession = {
     engine: {
