@@ -84,8 +84,9 @@ export async function startSharedServer(opts: StartEmbeddedOptions): Promise<Emb
  * Stops the server on `dataDir` for every process using it (a fast shutdown: their sessions end, committed work is
  * kept). Returns the stopped server, or null when none was running.
  */
-export async function stopSharedServer(dataDir: string): Promise<SharedServerState | null> {
-  const files = sharedServerFiles(path.resolve(dataDir));
+export async function stopSharedServer(dir: string): Promise<SharedServerState | null> {
+  const dataDir = path.resolve(dir);
+  const files = sharedServerFiles(dataDir);
   if (!existsSync(path.dirname(files.lock))) return null;
   return withFileLock(files.lock, START_TIMEOUT_MS * 2, async () => {
     const running = await runningPostmaster(dataDir);
