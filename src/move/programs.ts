@@ -90,14 +90,36 @@ export function programList(snap: Snapshot, cfg: Config, totals: Map<string, num
   return list;
 }
 
-/** --program ID|LABEL: the key text, else the exact label, else the label ignoring case. */
-export function findProgram(list: ProgramEntry[], wanted: string): ProgramEntry | string {
-  const byKey = list.find((p) => p.program === wanted);
-  if (byKey) return byKey;
-  for (const same of [(a: string) => a === wanted, (a: string) => a.toLowerCase() === wanted.toLowerCase()]) {
-    const hits = list.filter((p) => p.label !== null && same(p.label));
+/**
+ * --program KEY|LABEL (or key:KEY, label:LABEL): the row whose key it is, else the one whose label it is (exactly, else
+ * ignoring case). A value that is one row's key and another row's label is refused with both listed: silently
+ * preferring the key would copy the wrong program. Returns the row, or why none is chosen.
+ */
+export function matchProgram<T>(rows: readonly T[], wanted: string, keyOf: (r: T) => string, labelOf: (r: T) => string | null): T | string {
+  const describe = (r: T) => `key ${keyOf(r)}${labelOf(r) !== null ? ` (label "${labelOf(r)}")` : ''}`;
+  const byLabel = (text: string) => {
+    const exact = rows.filter((r) => labelOf(r) === text);
+    return exact.length ? exact : rows.filter((r) => labelOf(r)?.toLowerCase() === text.toLowerCase());
+  };
+  const prefixed = /^(key|label):([\s\S]*)$/.exec(wanted);
+  if (prefixed && !rows.some((r) => keyOf(r) === wanted)) {
+    const [, kind, text] = prefixed;
+    const hits = kind === 'key' ? rows.filter((r) => keyOf(r) === text) : byLabel(text!);
     if (hits.length === 1) return hits[0]!;
-    if (hits.length > 1) return `--program ${wanted} matches ${hits.length} programs by label; give the key (${hits.map((h) => h.program).join(', ')})`;
+    if (hits.length > 1) return `--program ${wanted} matches ${hits.length} programs: ${hits.map(describe).join(', ')}; give the key (--program key:KEY)`;
+    return `--program ${wanted}: no program with that ${kind}`;
   }
+  const byKey = rows.find((r) => keyOf(r) === wanted);
+  const labelled = byLabel(wanted).filter((r) => r !== byKey);
+  if (byKey && labelled.length)
+    return `--program ${wanted} is ambiguous: it is the key of one program and the label of another: ${[byKey, ...labelled].map(describe).join(', ')}; say which with --program key:${wanted} or --program label:${wanted}`;
+  if (byKey) return byKey;
+  if (labelled.length === 1) return labelled[0]!;
+  if (labelled.length > 1) return `--program ${wanted} matches ${labelled.length} programs by label: ${labelled.map(describe).join(', ')}; give the key (--program key:KEY)`;
   return `--program ${wanted}: no program with that key or label`;
+}
+
+/** --program for migrate: see matchProgram. */
+export function findProgram(list: ProgramEntry[], wanted: string): ProgramEntry | string {
+  return matchProgram(list, wanted, (p) => p.program, (p) => p.label);
 }

@@ -9,6 +9,7 @@ import { lockedTransaction } from '../exec/retry.js';
 import { withTransaction } from '../exec/transaction.js';
 import { Journal, PHASES } from '../journal/journal.js';
 import { partitionForKey } from '../plan/planCreate.js';
+import { matchProgram } from '../move/programs.js';
 import { describeMeasure, measurePlan, type ExplainJson, type PlanMeasure } from './explainPlan.js';
 import type { StepContext, StepResult } from './context.js';
 import { readPartitionedQualified } from './maintain.js';
@@ -63,13 +64,9 @@ interface Tables {
 }
 
 function chooseProgram(rows: LookupRow[], wanted: string): LookupRow {
-  const byKey = rows.find((r) => r.key === wanted);
-  if (byKey) return byKey;
-  let byLabel = rows.filter((r) => r.label === wanted);
-  if (byLabel.length === 0) byLabel = rows.filter((r) => r.label?.toLowerCase() === wanted.toLowerCase());
-  if (byLabel.length === 1) return byLabel[0]!;
-  if (byLabel.length > 1) throw new TestInsertError(`--program "${wanted}" matches ${byLabel.length} programs (${byLabel.map((r) => r.key).join(', ')}): give the key instead`);
-  throw new TestInsertError(`--program "${wanted}" is neither a key nor a label of the lookup table (${rows.length} program(s))`);
+  const hit = matchProgram(rows, wanted, (r) => r.key, (r) => r.label);
+  if (typeof hit === 'string') throw new TestInsertError(hit);
+  return hit;
 }
 
 /** The program with the most rows in the source, among those in the lookup table. */
