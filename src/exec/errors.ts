@@ -6,6 +6,8 @@ interface PgError extends Error {
   detail?: string;
 }
 
+export const NO_CASCADE = 'partwise never drops dependent objects for you (no CASCADE): move or drop the ones the detail names yourself, then run the step again';
+
 /** A server error turned into words for the person at the terminal. */
 export function personError(e: unknown, ctx: { statement?: string; unchanged?: string; todo?: string } = {}): PersonError {
   const err = e as PgError;
@@ -13,7 +15,9 @@ export function personError(e: unknown, ctx: { statement?: string; unchanged?: s
   if (err && typeof err === 'object' && 'code' in err && typeof err.code === 'string') {
     out.code = err.code;
     out.serverMessage = err.message;
-    if (err.hint) out.serverHint = err.hint;
+    // the server's "Use DROP ... CASCADE" would drop what depends on the object (a child table with its rows): never
+    // passed on; the detail names the dependents
+    if (err.hint) out.serverHint = /\bCASCADE\b/.test(err.hint) ? NO_CASCADE : err.hint;
     if (err.detail) out.serverDetail = err.detail;
   }
   return out;

@@ -13,6 +13,8 @@ import { captureRemovalStatements } from '../move/capture.js';
 import type { Step } from '../plan/types.js';
 import type { StepContext, StepResult } from './context.js';
 import { isSwapped } from './swap.js';
+import { sqlFile } from '../sqlFiles.js';
+import { CATALOG_SEARCH_PATH, withTransaction } from '../exec/transaction.js';
 
 export interface FinishOptions {
   dropOld?: boolean;
@@ -32,6 +34,13 @@ export function backupCommand(conn: pg.ClientConfig, schema: string, table: stri
   return parts.join(' ');
 }
 
+/** What would stop DROP TABLE of the old table without CASCADE, named for people (sql/catalog/drop_blockers.sql). */
+export async function dropBlockers(client: pg.ClientBase, oid: number): Promise<string[]> {
+  // with only pg_catalog on the search path the server names every object with its schema
+  const r = await withTransaction(client, { readOnly: true, settings: [CATALOG_SEARCH_PATH] }, () => client.query<{ what: string }>(sqlFile('catalog/drop_blockers.sql'), [oid]));
+  return r.rows.map((x) => x.what);
+}
+
 export async function runFinish(ctx: StepContext, opts: FinishOptions = {}): Promise<StepResult> {
   const { client, cfg, emit } = ctx;
   const snap = await takeSnapshot(client, cfg);
@@ -42,6 +51,17 @@ export async function runFinish(ctx: StepContext, opts: FinishOptions = {}): Pro
     } else {
       return { ok: false, exitCode: EXIT.failed, summary: `finish comes after the swap: ${cfg.schema}.${cfg.table} is not swapped yet (run partwise swap --yes, or partwise rollback --yes to abandon); nothing was changed` };
     }
+  }
+  if (opts.dropOld && snap.old) {
+    const blockers = await dropBlockers(client, snap.old.oid);
+    if (blockers.length)
+      return {
+        ok: false, exitCode: EXIT.checksFailed,
+        summary: `finish --drop-old refused: ${blockers.length} object(s) depend on ${cfg.schema}.${cfg.oldTable}: ${blockers.join('; ')}. ` +
+          `partwise never drops them for you (no CASCADE): move or drop them yourself, then run partwise finish --yes --drop-old again; ` +
+          `or run partwise finish --yes to remove change capture and keep the old table. Nothing was changed`,
+        data: { dependents: blockers },
+      };
   }
   const journal = await Journal.open(client, cfg);
   const statements = [...captureRemovalStatements(cfg, 'reverse'), ...captureRemovalStatements(cfg, 'forward')];
