@@ -347,11 +347,20 @@ export async function drainLog(
   return total;
 }
 
-/** After a TRUNCATE of the source the copy starts over (and its counts with it). */
+/**
+ * After a TRUNCATE of the source the copy starts over (and its counts with it). The checkpoints stay, restarted with
+ * filenode TRUNCATED: a copy running now finds its scope restarted at its next batch (and says why), never missing.
+ */
 export async function resetCopyCheckpoints(client: pg.ClientBase, cfg: Config): Promise<void> {
   const r = await client.query(`SELECT to_regclass('partwise.copy_checkpoint') IS NOT NULL AS ok`);
   if (!r.rows[0].ok) return;
   const where = `migration_id IN (SELECT id FROM partwise.migration WHERE source_schema = $1 AND source_table = $2)`;
-  await client.query(`DELETE FROM partwise.copy_checkpoint WHERE ${where}`, [cfg.schema, cfg.table]);
+  await client.query(
+    `UPDATE partwise.copy_checkpoint SET filenode = ${TRUNCATED_FILENODE}, next_block = 0, copied = 0, done = false, updated_at = now() WHERE ${where}`,
+    [cfg.schema, cfg.table],
+  );
   await client.query(`DELETE FROM partwise.copy_progress WHERE ${where}`, [cfg.schema, cfg.table]);
 }
+
+/** A checkpoint's filenode after a replayed TRUNCATE: no relation has it, so the next batch restarts the scope. */
+export const TRUNCATED_FILENODE = 0;

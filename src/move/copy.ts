@@ -51,7 +51,7 @@ import type pg from 'pg';
 import type { Column } from '../catalog/types.js';
 import type { Config } from '../config/config.js';
 import { ident, qname } from '../db/quote.js';
-import { lockCapture } from './capture.js';
+import { lockCapture, TRUNCATED_FILENODE } from './capture.js';
 import { captureNames } from './captureNames.js';
 import { withTransaction } from '../exec/transaction.js';
 
@@ -163,6 +163,8 @@ export interface BatchResult {
   checkpoint: Checkpoint;
   /** the source's file changed (rewrite, truncate): the scope restarted at block 0 */
   restarted: boolean;
+  /** the restart came from a TRUNCATE of the source (replayed: the new table was emptied and the counts reset) */
+  truncated?: boolean;
   /** null when the batch had no block to copy */
   path: BatchPath | null;
   /**
@@ -216,7 +218,10 @@ export async function copyBatch(
         `UPDATE partwise.copy_checkpoint SET filenode = $3, end_block = $4, next_block = 0, done = false, updated_at = now() WHERE migration_id = $1 AND scope = $2`,
         [t.migrationId, scope.id, f.filenode, f.blocks],
       );
-      return { copiedByProgram: new Map(), copied: 0, checkpoint: { ...c, filenode: f.filenode, endBlock: f.blocks, nextBlock: 0, done: false }, restarted: true, path: null };
+      return {
+        copiedByProgram: new Map(), copied: 0, checkpoint: { ...c, filenode: f.filenode, endBlock: f.blocks, nextBlock: 0, done: false }, restarted: true,
+        truncated: c.filenode === TRUNCATED_FILENODE, path: null,
+      };
     }
     const from = c.nextBlock;
     const to = Math.min(c.endBlock, from + Math.max(1, Math.floor(blocks)));

@@ -262,7 +262,19 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
         byPartition = null;
         emit({ type: 'info', message: 'per-program progress: the partitions\' insert counts did not add up to the rows copied (a partition attached meanwhile?); counting per key from now on' });
       }
-      if (r.restarted) emit({ type: 'warn', message: `${cfg.table} was rewritten (truncate, VACUUM FULL, CLUSTER or a rewriting ALTER TABLE): the copy of ${scope.id} starts over` });
+      if (r.truncated) {
+        // replay emptied the new table with the source: the counts start over from the rows there are now
+        const fresh = await countByKey(client, cfg);
+        for (const p of programs) {
+          p.copied = 0;
+          p.total = p.keys.reduce((n, k) => n + (fresh.get(k) ?? 0), 0);
+        }
+        emit({
+          type: 'warn',
+          message: `${cfg.schema}.${cfg.table} was emptied (TRUNCATE) during the copy: partwise emptied ${cfg.newTable} the same way and starts the copy over ` +
+            `from the rows the table holds now; rows written since the TRUNCATE come through the change log, so nothing is lost`,
+        });
+      } else if (r.restarted) emit({ type: 'warn', message: `${cfg.table} was rewritten (TRUNCATE, VACUUM FULL, CLUSTER or a rewriting ALTER TABLE): the copy of ${scope.id} starts over` });
       for (const [k, n] of r.copiedByProgram) {
         const p = byKey.get(k);
         if (p) p.copied += n;
