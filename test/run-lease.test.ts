@@ -47,7 +47,7 @@ describe('the copy lease', () => {
 
       first.kill('SIGKILL');
       await exited;
-      const third = await runCli(['migrate', '--mode', 'all', '--url', f.db.url, '--yes', '--json']);
+      const third = await runCli(['migrate', '--mode', 'all', '--max-rate', '100000000', '--url', f.db.url, '--yes', '--json']);
       expect(resultOf(third), third.stdout).toMatchObject({ ok: true });
       expect(String(resultOf(third)?.summary)).toContain('every program is copied');
       // released at the end

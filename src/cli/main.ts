@@ -7,6 +7,17 @@ import { shown } from '../text/safe.js';
 const LONG_STEPS: ReadonlySet<Command> = new Set(['migrate']);
 const CHANGES: ReadonlySet<Command> = new Set(['create', 'migrate', 'swap', 'rollback', 'finish', 'maintain', 'test-insert']);
 
+/** What a step that stopped half-way (an error, a lost connection) kept and what it left unchanged. */
+const UNFINISHED: Partial<Record<Command | 'default', string>> = {
+  default: 'the step did not finish: what it had committed stays, the transaction in flight was rolled back by the server',
+  create: 'each create step commits on its own: the steps done are kept (a re-run skips them), the one in flight was rolled back',
+  migrate: 'every batch committed before is kept and journaled, the one in flight was rolled back',
+  verify: 'verify only reads (verify --data also applies captured changes, each batch committed on its own): nothing else changed',
+  swap: 'the swap is one transaction: it committed entirely or not at all (partwise status tells which)',
+  rollback: 'the rollback is one transaction: it committed entirely or not at all (partwise status tells which)',
+  finish: 'finish is one transaction: it committed entirely or not at all (partwise status tells which)',
+};
+
 interface Io {
   argv: string[];
   env: NodeJS.ProcessEnv;
@@ -146,8 +157,10 @@ export async function main(io: Io): Promise<number> {
     return result.exitCode;
   } catch (e) {
     const { personError } = await import('../exec/errors.js');
-    const err = personError(e, { unchanged: 'the step did not finish; what it started was rolled back by the server' });
-    emit({ type: 'result', command, ok: false, exitCode: 1, summary: redact(`${err.message}${err.serverHint ? ` (hint: ${err.serverHint})` : ''}`, conn.config), data: { error: err } });
+    const again = `partwise ${command}${flags.data ? ' --data' : ''}${CHANGES.has(command) ? ' --yes' : ''}`;
+    const err = personError(e, { unchanged: UNFINISHED[command] ?? UNFINISHED.default, todo: `run ${again} again: it continues from what was committed` });
+    const summary = `${err.message}${err.serverHint ? ` (hint: ${err.serverHint})` : ''}. ${err.unchanged}; ${err.todo}`;
+    emit({ type: 'result', command, ok: false, exitCode: 1, summary: redact(summary, conn.config), data: { error: err } });
     return 1;
   } finally {
     restoreSignals();

@@ -9,6 +9,17 @@ export interface SessionSettings {
 
 export const READ_SESSION: SessionSettings = { statementTimeoutMs: 60_000 };
 
+const losses = new WeakMap<pg.Client, Error>();
+let lastLost: pg.Client | null = null;
+
+/**
+ * What the server said when it last closed a session of this process outside a query (its FATAL: 57P01 for
+ * pg_terminate_backend or a shutdown), else that session's socket error.
+ */
+export function lastConnectionLoss(): Error | null {
+  return (lastLost && losses.get(lastLost)) ?? null;
+}
+
 export class ConnectError extends Error {
   constructor(
     message: string,
@@ -27,8 +38,14 @@ export class ConnectError extends Error {
  */
 export async function connectPlain(config: pg.ClientConfig): Promise<pg.Client> {
   const client = new pg.Client({ ...config, connectionTimeoutMillis: 10_000 });
-  // an idle session killed by the server must not crash the process
-  client.on('error', () => undefined);
+  // an idle session killed by the server must not crash the process; what the server said is kept for the message
+  // of the next query, which the driver only fails with "not queryable"
+  client.on('error', (e) => {
+    // the server's FATAL comes first, then the driver's "Connection terminated unexpectedly": keep the server's words
+    const had = losses.get(client) as { code?: unknown } | undefined;
+    if (!had || typeof had.code !== 'string' || typeof (e as { code?: unknown }).code === 'string') losses.set(client, e);
+    lastLost = client;
+  });
   try {
     await client.connect();
   } catch (e) {

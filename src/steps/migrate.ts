@@ -101,7 +101,7 @@ export async function runMigrate(ctx: StepContext, opts: MigrateOptions): Promis
     });
     await journal.finish(logId, 'failed', err.message).catch(() => undefined);
     emit({ type: 'step.fail', step: 'migrate', title: 'Copy the rows', error: err });
-    return { ok: false, exitCode: EXIT.failed, summary: `migrate failed: ${err.message}${err.serverHint ? ` (hint: ${err.serverHint})` : ''}. ${RESUME}`, data: { error: err } };
+    return { ok: false, exitCode: EXIT.failed, summary: `migrate failed: ${err.message}${err.serverHint ? ` (hint: ${err.serverHint})` : ''}. ${err.unchanged}; ${RESUME}`, data: { error: err } };
   } finally {
     await lease.release();
   }
