@@ -124,7 +124,7 @@ describe('test-insert on the demo', () => {
     try {
       const r = await runTestInsert(ctx, { program: 'no such program', rows: 10, keep: false });
       expect(r.exitCode).toBe(1);
-      expect(r.summary).toMatch(/neither a key nor a label.*nothing was changed/);
+      expect(r.summary).toMatch(/no program with that key or label.*nothing was changed/);
     } finally {
       await close();
     }
