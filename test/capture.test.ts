@@ -9,7 +9,7 @@ import { takeSnapshot } from '../src/catalog/snapshot.js';
 import type { Snapshot } from '../src/catalog/types.js';
 import { resolveConfig } from '../src/config/config.js';
 import {
-  captureBacklog, captureInstalled, captureInstallStatements, captureIntegrity, captureNames, captureRemovalStatements, replayBatch, replayInTransaction,
+  captureBacklog, captureInstalled, captureInstallStatements, captureIntegrity, captureNames, captureRemovalStatements, replayBatch, ReplayBlocked, replayInTransaction,
 } from '../src/move/capture.js';
 import { copyBatch, keyScope, startScope, type CopyTarget } from '../src/move/copy.js';
 import { copiedColumns } from '../src/move/captureNames.js';
@@ -138,6 +138,23 @@ describe('change capture on the demo table', () => {
     await f.client.query('BEGIN');
     expect(await replayInTransaction(f.client, snap, f.cfg, 'forward')).toBe(5);
     await f.client.query('COMMIT');
+    expect(await captureBacklog(f.client, f.cfg, 'forward')).toBe(0);
+  });
+
+  it('a captured row whose key no partition accepts (and no default partition) stops the replay, named, and stays in the log', async () => {
+    await f.client.query(`ALTER TABLE public.petri_observations_partitioned DETACH PARTITION public.petri_obs_default`);
+    try {
+      const key = (await f.client.query(`SELECT gen_random_uuid()::text AS k`)).rows[0].k as string;
+      await f.client.query(`INSERT INTO public.petri_observations (program_id, petri_code) VALUES ($1, 'nowhere')`, [key]);
+      const stopped = await replayBatch(f.client, snap, f.cfg, 'forward', 500).catch((e) => e);
+      expect(stopped).toBeInstanceOf(ReplayBlocked);
+      expect(stopped.message).toMatch(/no partition of petri_observations_partitioned accepts, and there is no default partition/);
+      expect(stopped.message).toContain(key);
+      expect(await captureBacklog(f.client, f.cfg, 'forward')).toBe(1);
+    } finally {
+      await f.client.query(`ALTER TABLE public.petri_observations_partitioned ATTACH PARTITION public.petri_obs_default DEFAULT`);
+    }
+    await drainAll(f.client, snap, f.cfg);
     expect(await captureBacklog(f.client, f.cfg, 'forward')).toBe(0);
   });
 

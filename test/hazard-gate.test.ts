@@ -34,7 +34,8 @@ describe('the swap re-checks under its locks, migrate repairs (issue 12, hazards
     expect(v.summary).toMatch(/lacks column\(s\) reviewed_by/);
     await repairAndSwap(running);
     const reviewed = Number((await f.client.query(`SELECT count(reviewed_by) AS n FROM ${S}`)).rows[0].n);
-    expect(reviewed).toBeGreaterThan(300);
+    expect(reviewed).toBeGreaterThan(0);
+    expect(Number((await f.client.query(`SELECT count(reviewed_by) AS n FROM ${S}_old`)).rows[0].n)).toBe(reviewed);
     // writes after the swap touch those rows: the rollback copies them back with the column, none becomes NULL
     await f.client.query(`UPDATE ${S} SET growth_index = growth_index WHERE reviewed_by IS NOT NULL`);
     const rolled = await runRollback(f.ctx());

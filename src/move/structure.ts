@@ -8,7 +8,7 @@
  * Pure: catalog pictures in, named items out. An item is one object, keyed by kind and name, with its definition as
  * text; a difference is an item added, removed or changed, named so that a person can find it.
  */
-import type { Column, PartitionedTableInfo, TableInfo } from '../catalog/types.js';
+import type { Column, TableInfo } from '../catalog/types.js';
 import { isPartwiseTrigger } from '../plan/planSwap.js';
 
 export interface StructureFingerprint {
@@ -59,13 +59,13 @@ export function sourceItems(t: TableInfo): Items {
 }
 
 /** The copy's items: its parent's columns, constraints and indexes (partitions come and go with programs). */
-export function copyItems(t: PartitionedTableInfo): Items {
+export function copyItems(t: TableInfo): Items {
   const out: Items = {};
   shapeItems(t, out);
   return out;
 }
 
-export function structureFingerprint(source: TableInfo, copy: PartitionedTableInfo): StructureFingerprint {
+export function structureFingerprint(source: TableInfo, copy: TableInfo): StructureFingerprint {
   return { source: sourceItems(source), copy: copyItems(copy) };
 }
 

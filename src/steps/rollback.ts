@@ -102,7 +102,7 @@ async function rollbackAfterSwap(ctx: StepContext): Promise<StepResult> {
   emit({
     type: 'step.start', step: 'rollback', title, statements: record.reverse,
     locks: [
-      { mode: 'ACCESS EXCLUSIVE', on: S, why: 'after the old table\'s lock; EXCLUSIVE first (writes wait, reads go on) while the last writes are copied back, then ACCESS EXCLUSIVE for the renames' },
+      { mode: 'ACCESS EXCLUSIVE', on: S, why: 'after the old table\'s lock; SHARE UPDATE EXCLUSIVE first (no DDL; reads and writes go on) for the last checks, EXCLUSIVE (writes wait, reads go on) while the last writes are copied back, then ACCESS EXCLUSIVE for the renames' },
       { mode: 'ACCESS EXCLUSIVE', on: O, why: 'renamed back' },
     ],
   });

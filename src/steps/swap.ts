@@ -163,7 +163,7 @@ export async function runSwap(ctx: StepContext, opts: SwapOptions = {}): Promise
   const logId = await journal.start('swap', { statements: plan.statements.length });
   const title = `Swap ${cfg.newTable} in as ${cfg.table} (the original becomes ${cfg.oldTable})`;
   const locks: LockInfo[] = [
-    { mode: 'ACCESS EXCLUSIVE', on: S, why: 'after the new table\'s lock; EXCLUSIVE first (writes wait, reads go on) while the last changes are applied, then ACCESS EXCLUSIVE for the renames' },
+    { mode: 'ACCESS EXCLUSIVE', on: S, why: 'after the new table\'s lock; SHARE UPDATE EXCLUSIVE first (no DDL; reads and writes go on) for the last checks, EXCLUSIVE (writes wait, reads go on) while the last changes are applied, then ACCESS EXCLUSIVE for the renames' },
     ...plan.locks.filter((l) => l.on !== S),
   ];
   emit({ type: 'step.start', step: 'swap', title, statements: plan.statements, locks });

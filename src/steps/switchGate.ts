@@ -1,11 +1,12 @@
 /**
- * The last checks of the swap and of the rollback, run inside their transaction after the locks are taken and the
- * last changes are replayed, before anything changes (src/steps/switchTables.ts). Under EXCLUSIVE on the live table
- * and ACCESS EXCLUSIVE on the other, no write and no ALTER TABLE can reach either table any more, so what the gate
- * sees is what the switch moves. A problem throws SwitchRefused: the transaction rolls back and nothing has changed.
+ * The last checks of the swap and of the rollback, run inside their transaction after the locks are taken, before
+ * anything changes (src/steps/switchTables.ts). Under SHARE UPDATE EXCLUSIVE on the live table and ACCESS EXCLUSIVE on
+ * the other, no ALTER TABLE, index, trigger (also no DISABLE / ENABLE TRIGGER), policy or publication change can reach
+ * either table any more, so the structure the gate sees is the one the switch moves, and every write from now on is
+ * captured. A problem throws SwitchRefused: the transaction rolls back and nothing has changed.
  */
 import type pg from 'pg';
-import { readPartitioned, readTable } from '../catalog/snapshot.js';
+import { readTable } from '../catalog/snapshot.js';
 import type { Column, TableInfo } from '../catalog/types.js';
 import type { Config } from '../config/config.js';
 import { columnDefinition, ident, qname } from '../plan/ddl.js';
@@ -26,8 +27,9 @@ export class SwitchRefused extends Error {
  */
 export async function swapProblems(client: pg.ClientBase, cfg: Config, verified: StructureFingerprint | null, planned: StructureFingerprint): Promise<string[]> {
   const problems = await captureIntegrity(client, cfg, 'forward');
+  // the copy's parent only (its partitions are not part of the fingerprint): the fewer reads under the locks the better
   const source = await readTable(client, cfg.schema, cfg.table);
-  const copy = await readPartitioned(client, cfg.schema, cfg.newTable);
+  const copy = await readTable(client, cfg.schema, cfg.newTable);
   if (!source || !copy) return [...problems, `${!source ? cfg.table : cfg.newTable} is missing`];
   const now = structureFingerprint(source, copy);
   const names = { source: `${cfg.schema}.${cfg.table}`, copy: `${cfg.schema}.${cfg.newTable}` };

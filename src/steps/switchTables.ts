@@ -3,10 +3,14 @@
  * 1. takes the capture lock of the direction whose log it applies (no replay or copy batch runs beside it),
  * 2. locks the table the application does not use first (autovacuum may be working on it: waiting for that while
  *    holding the live table would hold every application write),
- * 3. locks the live table EXCLUSIVE (writes wait, reads go on) and applies the last captured changes,
- * 4. runs the gate (the switch's last checks, under the locks: nothing can change the tables any more),
- * 5. takes ACCESS EXCLUSIVE on the live table and runs the switch's statements (plain SQL from the planner),
- * 6. records the result in the journal, in the same transaction.
+ * 3. locks the live table SHARE UPDATE EXCLUSIVE: no ALTER TABLE, CREATE INDEX, trigger or policy change can reach
+ *    it any more, while the application's reads and writes go on,
+ * 4. runs the gate (the switch's last checks: the structure and capture's triggers can no longer change),
+ * 5. locks the live table EXCLUSIVE (writes wait, reads go on) and applies the last captured changes (a change replay
+ *    cannot apply stops it here),
+ * 6. takes ACCESS EXCLUSIVE on the live table and runs the switch's statements (plain SQL from the planner),
+ * 7. records the result in the journal, in the same transaction.
+ * The application's writes wait only from 5 on: the gate's catalog reads do not hold them.
  */
 import type pg from 'pg';
 import type { Snapshot } from '../catalog/types.js';
@@ -28,16 +32,17 @@ export interface TableSwitch {
   alsoLocked: string[];
 }
 
-/** The switch's SQL around the replay, as it runs: the locks before it, then the upgrade and the statements. */
-export function switchScript(sw: TableSwitch): { beforeReplay: string[]; afterGate: string[] } {
+/** The switch's SQL as it runs: the locks before the gate, the lock before the replay, then the upgrade and the statements. */
+export function switchScript(sw: TableSwitch): { beforeGate: string[]; beforeReplay: string[]; afterReplay: string[] } {
   return {
-    beforeReplay: [`LOCK TABLE ${sw.idle} IN ACCESS EXCLUSIVE MODE`, `LOCK TABLE ${sw.live} IN EXCLUSIVE MODE`],
-    afterGate: [`LOCK TABLE ${sw.live} IN ACCESS EXCLUSIVE MODE`, ...sw.statements],
+    beforeGate: [`LOCK TABLE ${sw.idle} IN ACCESS EXCLUSIVE MODE`, `LOCK TABLE ${sw.live} IN SHARE UPDATE EXCLUSIVE MODE`],
+    beforeReplay: [`LOCK TABLE ${sw.live} IN EXCLUSIVE MODE`],
+    afterReplay: [`LOCK TABLE ${sw.live} IN ACCESS EXCLUSIVE MODE`, ...sw.statements],
   };
 }
 
 export interface SwitchHooks {
-  /** under the locks, after the replay, before any change: throws to refuse (the transaction rolls back) */
+  /** under the locks that freeze both tables' structure, before any change: throws to refuse (the transaction rolls back) */
   gate?: (client: pg.ClientBase) => Promise<void>;
   /** after the statements, in the same transaction: the journal */
   record: (replayed: number) => Promise<void>;
@@ -52,10 +57,11 @@ export async function switchTables(ctx: StepContext, snap: Snapshot, cfg: Config
   await lockedTransaction(client, { policy: ctx.retry, emit: ctx.emit, step, relations: [sw.live, sw.idle, ...sw.alsoLocked] }, async (exec: Exec, n) => {
     attempts = n;
     await lockCapture(client, cfg, sw.direction);
+    for (const s of script.beforeGate) await exec(s);
+    await hooks.gate?.(client);
     for (const s of script.beforeReplay) await exec(s);
     replayed = await replayInTransaction(client, snap, cfg, sw.direction);
-    await hooks.gate?.(client);
-    for (const s of script.afterGate) await exec(s);
+    for (const s of script.afterReplay) await exec(s);
     await hooks.record(replayed);
   });
   return { attempts, replayed };
