@@ -229,8 +229,19 @@ export function planSwap(snap: Snapshot, cfg: Config, inputs: SwapInputs = {}): 
 
   // From here, S is the partitioned table and O the original.
   // 3. Security: the copy got RLS, policies and grants at create; add only what is missing, never duplicate.
+  // create enables RLS on the copy whatever the source has (it is reachable through the API while it fills): a source
+  // without RLS gets it turned off on the parent here, or every role but the owner would see no rows and write none.
+  // The partitions keep it: only the parent's policies apply through the parent, and direct access stays denied.
   if (!tgt.rls && src.rls) fwd.push(`ALTER TABLE ${S} ENABLE ROW LEVEL SECURITY`);
+  if (tgt.rls && !src.rls) {
+    fwd.push(`ALTER TABLE ${S} DISABLE ROW LEVEL SECURITY`);
+    rev1.push(`ALTER TABLE ${S} ENABLE ROW LEVEL SECURITY`);
+  }
   if (!tgt.rlsForced && src.rlsForced) fwd.push(`ALTER TABLE ${S} FORCE ROW LEVEL SECURITY`);
+  if (tgt.rlsForced && !src.rlsForced) {
+    fwd.push(`ALTER TABLE ${S} NO FORCE ROW LEVEL SECURITY`);
+    rev1.push(`ALTER TABLE ${S} FORCE ROW LEVEL SECURITY`);
+  }
   for (const p of src.policies) {
     const there = tgt.policies.find((x) => x.name === p.name);
     if (!there) fwd.push(createPolicy(p, S));
