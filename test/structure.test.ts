@@ -65,7 +65,7 @@ describe('structure fingerprint', () => {
       triggers: [{ name: 'audit', def: 'CREATE TRIGGER audit ...', enabled: 'O', functionSchema: 'public' } as TableInfo['triggers'][number]],
       policies: [{ name: 'own rows', cmd: 'r', permissive: true, roles: ['reader'], usingExpr: 'true', checkExpr: null }],
       grants: [{ grantee: 'reader', privilege: 'SELECT', grantable: false, columnName: null }, { grantee: 'writer', privilege: 'INSERT', grantable: false, columnName: 'note' }],
-      publications: [{ name: 'supabase_realtime', viaRoot: true }],
+      publications: [{ name: 'supabase_realtime', viaRoot: true, kind: 'table', partitioned: [] }],
       inheritanceChildren: [{ schema: 'public', name: 'obs_archive', reltuples: 500 }],
     }));
     expect(structureChanges(before, now, names)).toEqual([

@@ -118,6 +118,10 @@ export interface Dependent {
 export interface Publication {
   name: string;
   viaRoot: boolean;
+  /** how the table is in it: listed on its own, FOR ALL TABLES, or through its schema (FOR TABLES IN SCHEMA) */
+  kind: 'table' | 'all' | 'schema';
+  /** the other partitioned tables it publishes: publish_via_partition_root changes how they are published too */
+  partitioned: Array<{ schema: string; name: string }>;
 }
 
 export interface OwnedSequence {

@@ -20,6 +20,7 @@ export const OPTIONS = {
   'lock-timeout': { type: 'string' },
   'lock-retries': { type: 'string' },
   'no-auto-partition': { type: 'boolean' },
+  'publish-via-root': { type: 'boolean' },
   'demo-rows': { type: 'string' },
   'demo-programs': { type: 'string' },
   'demo-reset': { type: 'boolean' },
@@ -144,6 +145,8 @@ Table options (defaults: the first user's case; also read from partwise.config.j
   --partition-name 'petri_obs_prog_{key}'  --default-partition petri_obs_default
   --config FILE            config file (default ./partwise.config.json when present)
   --no-auto-partition      no trigger creating partitions for new lookup rows
+  --publish-via-root       the swap sets publish_via_partition_root = true on the table's publications (their
+                           subscribers keep receiving its changes under its name; see partwise check)
 
 Execution:
   --yes, -y                run changes without asking (required when not interactive)

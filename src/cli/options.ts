@@ -22,6 +22,7 @@ export async function resolveOptions(flags: Flags): Promise<ResolvedOptions> {
     partitionName: flags['partition-name'], defaultPartition: flags['default-partition'],
     lockTimeoutMs: intFlag(flags, 'lock-timeout', 10, 60_000), lockRetries: intFlag(flags, 'lock-retries', 1, 100),
     autoPartitionTrigger: flags['no-auto-partition'] ? false : undefined,
+    publishViaRoot: flags['publish-via-root'] ? true : undefined,
   };
   const cfg = resolveConfig({ ...fileInput, ...Object.fromEntries(Object.entries(fromFlags).filter(([, v]) => v !== undefined)) });
   const given = [['--schema', cfg.schema], ['--table', cfg.table], ['--key', cfg.key], ['--lookup', cfg.lookup], ['--new-table', cfg.newTable], ['--old-table', cfg.oldTable], ['--default-partition', cfg.defaultPartition]] as const;

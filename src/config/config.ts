@@ -26,6 +26,8 @@ export const ConfigSchema = z
     /** attempts for each DDL statement that times out on a lock */
     lockRetries: z.number().int().positive().max(100).default(10),
     autoPartitionTrigger: z.boolean().default(true),
+    /** the swap sets publish_via_partition_root = true on the publications of the table that have it off */
+    publishViaRoot: z.boolean().default(false),
   })
   .strict();
 

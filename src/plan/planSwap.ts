@@ -14,6 +14,7 @@ import type { Dependent, Grant, OwnedSequence, Snapshot, TableInfo, Trigger } fr
 import { createPolicy, grantStatements, ident, lit, qname, revokeSequenceStatements } from './ddl.js';
 import { autoPartitionFunction, autoPartitionNames, newIndexName, ownerStatement, PlanError } from './planCreate.js';
 import { carryProblems } from './carryLimits.js';
+import { viaRootStatements } from './publications.js';
 import type { LockInfo } from './types.js';
 
 export interface SwapPlan {
@@ -301,15 +302,22 @@ export function planSwap(snap: Snapshot, cfg: Config, inputs: SwapInputs = {}): 
     rev1.push(`DROP RULE ${ident(r.name)} ON ${S}`, `ALTER TABLE ${O} ENABLE RULE ${ident(r.name)}`);
   }
 
-  // 8. Publications (Supabase realtime).
-  for (const p of src.publications) {
+  // 8. Publications (Supabase realtime). One that lists the table gets the partitioned table instead; FOR ALL TABLES
+  // and FOR TABLES IN SCHEMA take it by themselves. --publish-via-root: see src/plan/publications.ts.
+  const viaRoot = viaRootStatements(src, cfg);
+  fwd.push(...viaRoot.forward);
+  rev1.push(...viaRoot.reverse);
+  notes.push(...viaRoot.notes);
+  for (const p of src.publications.filter((x) => x.kind === 'table')) {
     fwd.push(`ALTER PUBLICATION ${ident(p.name)} DROP TABLE ${O}`, `ALTER PUBLICATION ${ident(p.name)} ADD TABLE ${S}`);
     rev1.push(`ALTER PUBLICATION ${ident(p.name)} DROP TABLE ${S}`, `ALTER PUBLICATION ${ident(p.name)} ADD TABLE ${O}`);
-    if (!p.viaRoot) {
+  }
+  for (const p of src.publications) {
+    if (!p.viaRoot && !cfg.publishViaRoot) {
       notes.push(
-        `publication ${p.name} has publish_via_partition_root = false: changes are published under each partition's name, ` +
-          `not ${cfg.table} (postgres-facts 26). Subscribers that expect ${cfg.table} (Supabase realtime filters) need ` +
-          `ALTER PUBLICATION ${ident(p.name)} SET (publish_via_partition_root = true); partwise does not change it because it affects every table of the publication.`,
+        `publication ${p.name} has publish_via_partition_root = false: after the swap it publishes the changes under each partition's name, ` +
+          `not ${cfg.table}; subscribers that expect ${cfg.table} (logical replication, Supabase realtime filters) stop or miss them. ` +
+          `--publish-via-root sets it to true in the swap transaction (partwise check says what else it affects).`,
       );
     }
   }

@@ -10,6 +10,8 @@ import type { StepContext, StepResult } from './context.js';
 import type { Config } from '../config/config.js';
 import { formatBytes } from '../format.js';
 import { captureKeyColumns } from '../move/captureNames.js';
+import { readLogicalSlots } from '../catalog/logicalSlots.js';
+import { publicationItems } from '../plan/publications.js';
 import { carryProblems } from '../plan/carryLimits.js';
 import { derivedName } from '../config/names.js';
 
@@ -287,6 +289,7 @@ export async function runCheck(ctx: StepContext): Promise<StepResult> {
   items.push(ctx.poolerProblem
     ? item('pooler', 'fail', 'Connection mode', `transaction-mode pooler: ${ctx.poolerProblem}; session SET and advisory locks do not work there`, 'connect directly (Supabase: db.<project>.supabase.co:5432) or through the session-mode pooler (port 5432)')
     : item('pooler', 'ok', 'Connection mode', 'a direct or session-mode connection'));
+  if (snap.source && snap.source.relkind === 'r') items.push(...publicationItems(snap.source, ctx.cfg, await readLogicalSlots(ctx.client)));
   items.push(...(await dataChecks(ctx, snap)));
   for (const i of items) ctx.emit({ type: 'check', item: i });
   const fails = items.filter((i) => i.status === 'fail').length;

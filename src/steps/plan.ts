@@ -7,6 +7,7 @@ import type { Snapshot } from '../catalog/types.js';
 import type { Config } from '../config/config.js';
 import { captureObjectStatements, captureTriggerStatements } from '../move/capture.js';
 import { planSwap } from '../plan/planSwap.js';
+import { viaRootStatements } from '../plan/publications.js';
 import { hasControlInBlock, sqlComment } from '../text/safe.js';
 
 /** A step as reviewable SQL: a comment heading with its locks, then its statements. */
@@ -48,6 +49,9 @@ export function laterPhases(snap: Snapshot, cfg: Config): string[] {
   }
   if (!snap.target) {
     sections.push('-- swap: its SQL depends on what create built; run partwise plan again after create to review it');
+    const viaRoot = snap.source ? viaRootStatements(snap.source, cfg) : null;
+    if (viaRoot?.forward.length)
+      sections.push(phaseSection('swap: among its statements, for the publications of the table (--publish-via-root)', viaRoot.notes.map((n) => `note: ${n}`), viaRoot.forward, false));
     return sections;
   }
   try {

@@ -18,6 +18,8 @@ import type { Direction } from '../move/captureNames.js';
 import { latestDataVerification } from '../move/checksum.js';
 import { structureChanges, structureFingerprint } from '../move/structure.js';
 import { PlanError } from '../plan/planCreate.js';
+import { readLogicalSlots } from '../catalog/logicalSlots.js';
+import { publicationItems } from '../plan/publications.js';
 import { foreignKeysToValidate, planSwap } from '../plan/planSwap.js';
 import type { LockInfo } from '../plan/types.js';
 import type { StepContext, StepResult } from './context.js';
@@ -138,6 +140,10 @@ export async function runSwap(ctx: StepContext, opts: SwapOptions = {}): Promise
   }
   const refused = await refusal(client, cfg, snap, maxBacklog);
   if (refused) return { ok: false, exitCode: EXIT.checksFailed, summary: `swap refused: ${refused}; nothing was changed` };
+  // subscribers that the swap would stop for good (src/plan/publications.ts): the same words as check
+  const stopped = publicationItems(snap.source!, cfg, await readLogicalSlots(client)).filter((i) => i.status === 'fail');
+  if (stopped.length)
+    return { ok: false, exitCode: EXIT.checksFailed, summary: `swap refused: ${stopped.map((i) => `${i.reason}. To go on: ${i.todo}`).join('. ')}; nothing was changed`, data: { publications: stopped } };
   const verified = (await latestDataVerification(client, cfg))!.structure;
   // what the log holds now is applied before any table lock is taken: under the lock only the changes of the last
   // moment remain (every entry replayed under the lock holds the application's writes a little longer)
