@@ -10,6 +10,7 @@ CREATE TABLE IF NOT EXISTS partwise.migration (
   source_table  text NOT NULL,
   new_table     text NOT NULL,
   config        jsonb NOT NULL,
+  -- unused: where the migration stands is derived from step_log and the catalog (src/state/migrationState.ts)
   phase         text NOT NULL DEFAULT 'created',
   created_at    timestamptz NOT NULL DEFAULT now(),
   updated_at    timestamptz NOT NULL DEFAULT now(),
@@ -21,7 +22,7 @@ CREATE TABLE IF NOT EXISTS partwise.step_log (
   id           bigserial PRIMARY KEY,
   migration_id bigint NOT NULL REFERENCES partwise.migration ON DELETE CASCADE,
   step         text NOT NULL,
-  status       text NOT NULL CHECK (status IN ('running', 'done', 'failed', 'skipped')),
+  status       text NOT NULL CONSTRAINT step_log_status_check CHECK (status IN ('running', 'done', 'failed', 'skipped', 'interrupted')),
   started_at   timestamptz NOT NULL DEFAULT now(),
   finished_at  timestamptz,
   detail       jsonb NOT NULL DEFAULT '{}',
@@ -29,6 +30,17 @@ CREATE TABLE IF NOT EXISTS partwise.step_log (
   pid          int NOT NULL DEFAULT pg_backend_pid()
 );
 CREATE INDEX IF NOT EXISTS step_log_migration_step ON partwise.step_log (migration_id, step, id);
+-- 'interrupted' (a long step stopped at a safe point on a signal or quit) came later: a journal written by an
+-- earlier version gets it here, once (the catalog lookup costs nothing on later runs).
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'partwise.step_log'::regclass AND contype = 'c'
+                    AND pg_get_constraintdef(oid) LIKE '%interrupted%') THEN
+    ALTER TABLE partwise.step_log DROP CONSTRAINT IF EXISTS step_log_status_check;
+    ALTER TABLE partwise.step_log ADD CONSTRAINT step_log_status_check
+      CHECK (status IN ('running', 'done', 'failed', 'skipped', 'interrupted'));
+  END IF;
+END $$;
 
 -- Live controls of a running migration, changed from any terminal (pause / resume, rate, batch size);
 -- the copy loop reads them between batches.

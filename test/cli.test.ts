@@ -153,7 +153,7 @@ describe('the partwise command', () => {
     const created = await runCli(['create', '--yes', '--json', '--url', db.url, ...EVENTS]);
     expect(created.code).toBe(0);
     const status = await runCli(['status', '--json', '--url', db.url, ...EVENTS]);
-    expect(resultOf(status)).toMatchObject({ ok: true, data: { phase: 'create', steps: [expect.objectContaining({ step: 'create', status: 'done' })] } });
+    expect(resultOf(status)).toMatchObject({ ok: true, data: { phase: 'created', steps: { create: { state: 'done' }, verify: { state: 'pending' } }, next: { command: 'verify' } } });
   });
 });
 

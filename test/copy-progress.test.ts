@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { takeSnapshot } from '../src/catalog/snapshot.js';
 import type { Snapshot } from '../src/catalog/types.js';
-import { readWatchBase, readWatchedCopy } from '../src/cli/watch.js';
+import { readCopyBase, readCopyProgress } from '../src/state/copyProgress.js';
 import { Journal } from '../src/journal/journal.js';
 import { captureInstallStatements, replayBatch } from '../src/move/capture.js';
 import { copiedColumns } from '../src/move/captureNames.js';
@@ -145,7 +145,7 @@ describe('per-program progress of the copy', () => {
     const list = programList(snap, f.cfg, totals, copied);
     expect(list.length).toBe(5);
     for (const p of list) expect(p.copied).toBe(p.total);
-    const watched = await readWatchedCopy(f.client, f.cfg, await readWatchBase(f.client, f.cfg));
+    const watched = await readCopyProgress(f.client, f.cfg, await readCopyBase(f.client, f.cfg));
     expect(watched!.programs.every((p) => p.state === 'done' && p.copied === p.total)).toBe(true);
   });
 
@@ -171,7 +171,7 @@ describe('per-program progress of the copy', () => {
     await f.client.query(`UPDATE public.petri_observations SET tags = ARRAY['later'] WHERE observation_id IN (SELECT observation_id FROM public.petri_observations ORDER BY observation_id LIMIT 300)`);
     const r = await runMigrate(f.ctx(), { mode: 'all', batchSize: 300 });
     expect(r.ok).toBe(true);
-    const watched = await readWatchedCopy(f.client, f.cfg, await readWatchBase(f.client, f.cfg));
+    const watched = await readCopyProgress(f.client, f.cfg, await readCopyBase(f.client, f.cfg));
     for (const p of watched!.programs) expect({ program: p.program, state: p.state, copied: p.copied }).toEqual({ program: p.program, state: 'done', copied: p.total });
   });
 

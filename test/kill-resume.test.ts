@@ -85,7 +85,7 @@ describe('migrate survives SIGKILL and SIGTERM', () => {
     const result = m.output().split('\n').filter((l) => l.includes('"type":"result"')).map((l) => JSON.parse(l)).at(-1);
     expect(result.summary).toContain('run partwise migrate again to resume');
     const journal = await f.client.query(`SELECT status, error FROM partwise.step_log WHERE step = 'migrate' ORDER BY id DESC LIMIT 1`);
-    expect(journal.rows[0].status).toBe('failed');
+    expect(journal.rows[0].status).toBe('interrupted');
     expect(journal.rows[0].error).toContain('run partwise migrate again to resume');
   });
 });

@@ -9,7 +9,8 @@ import { parseCommandLine } from '../src/cli/args.js';
 import { resolveConfig } from '../src/config/config.js';
 import { Journal } from '../src/journal/journal.js';
 import { CALIBRATION_PROBES, effectiveRate, GUARD_FLOOR_ROWS_PER_S, LatencyGuard, migrationProbe, nextGuardRate } from '../src/move/latencyGuard.js';
-import { migrateOptionsFromFlags, runMigrate } from '../src/steps/migrate.js';
+import { migrate } from '../src/registry/steps/migrate.js';
+import { runMigrate } from '../src/steps/migrate.js';
 import { median } from '../src/stats.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { connect, moveFixture, type MoveFixture } from './helpers/moveSetup.js';
@@ -48,10 +49,10 @@ describe('latency guard: the rate rule', () => {
   });
 
   it('--max-latency-ratio is parsed and checked', () => {
-    const ok = migrateOptionsFromFlags(parseCommandLine(['migrate', '--mode', 'all', '--max-latency-ratio', '1.5']).flags);
+    const ok = migrate.options(parseCommandLine(['migrate', '--mode', 'all', '--max-latency-ratio', '1.5']).flags);
     expect(ok).toMatchObject({ mode: 'all', maxLatencyRatio: 1.5 });
-    expect(migrateOptionsFromFlags(parseCommandLine(['migrate', '--mode', 'all', '--max-latency-ratio', '1']).flags)).toMatch(/between 1\.1 and 100/);
-    expect(migrateOptionsFromFlags(parseCommandLine(['migrate', '--mode', 'all', '--max-latency-ratio', 'fast']).flags)).toMatch(/takes a number/);
+    expect(() => migrate.options(parseCommandLine(['migrate', '--mode', 'all', '--max-latency-ratio', '1']).flags)).toThrow(/between 1\.1 and 100/);
+    expect(() => migrate.options(parseCommandLine(['migrate', '--mode', 'all', '--max-latency-ratio', 'fast']).flags)).toThrow(/takes a number/);
   });
 });
 

@@ -1,5 +1,5 @@
 /** The benchmark's flags: --rows N --programs N --url URL --json --partitions N. */
-import { parseRatio } from '../cli/args.js';
+import { parseRatio } from '../registry/flags.js';
 
 export interface BenchOptions {
   rows: number;

@@ -9,14 +9,14 @@ import { Writable } from 'node:stream';
 import { Box, render, renderToString } from 'ink';
 import type { Config } from '../config/config.js';
 import type { ProgressEvent, StepRun } from '../hooks/runState.js';
-import type { JournalView } from '../hooks/useJournalState.js';
 import type { PartitionSizes } from '../monitor/partitionSizes.js';
 import { Migrate } from '../screens/Migrate.js';
 import { SizeTable } from '../screens/SizeTable.js';
 import { StepFrame } from '../screens/StepFrame.js';
 import { ColorProvider } from '../screens/Theme.js';
 import type { AppSession } from '../screens/session.js';
-import { stepInfo } from '../screens/steps.js';
+import { stepById } from '../registry/index.js';
+import { migrationState, type MigrationState } from '../state/migrationState.js';
 import { median } from '../stats.js';
 
 /** A terminal size: 80x24 is the size partwise must work at (issue 4); larger ones are reported too. */
@@ -64,12 +64,31 @@ function timeFrames(n: number, size: TermSize, frame: (i: number) => React.React
   return { medianMs: median(times), text };
 }
 
+/** The state of a migration copying now (no database: the screens render from it alone). */
+function copyingState(cfg: Config, copied: number, total: number): MigrationState {
+  const at = new Date().toISOString();
+  return migrationState({
+    table: { schema: cfg.schema, name: cfg.table, newTable: cfg.newTable, oldTable: cfg.oldTable },
+    catalog: { source: 'r', target: true, old: false, forwardCapture: true, reverseCapture: false, leftovers: true },
+    journal: {
+      migrationId: 1, copied, scopes: [{ scope: 'all', done: false }],
+      controls: { paused: false, batchSize: 10_000, maxRate: null, sleepMs: 0, updatedAt: at },
+      records: [
+        { id: 1, step: 'create', status: 'done', alive: false, pid: 1, startedAt: at, finishedAt: at, error: null, detail: {} },
+        { id: 2, step: 'migrate', status: 'running', alive: true, pid: 2, startedAt: at, finishedAt: null, error: null, detail: { mode: 'all', total } },
+      ],
+    },
+    backlog: 12, readAt: at,
+  });
+}
+
 export function monitorFrameMs(sizes: PartitionSizes, n = 20, size: TermSize = STANDARD): { medianMs: number; text: string } {
-  const info = stepInfo('monitor');
+  const info = stepById('monitor');
+  const view = { state: 'done' as const, note: null, record: null };
   return timeFrames(n, size, (i) => (
     <ColorProvider enabled>
       <Box flexDirection="column" width={size.width} height={size.height}>
-        <StepFrame info={info} state="done" run={undefined} height={size.height} action={null}>
+        <StepFrame info={info} view={view} run={undefined} height={size.height} action={null}>
           <SizeTable sizes={sizes} sort="total size" cursor={i % 30} offset={0} height={size.height - 6} width={size.width} exact={{}} />
         </StepFrame>
       </Box>
@@ -92,12 +111,13 @@ export function migrateFrameMs(cfg: Config, programs: Array<{ key: string; label
   });
   // read-only and inactive: no query, no key handling; the screen renders from the run alone
   const session = { engine: { cfg }, readOnly: true } as unknown as AppSession;
-  const info = stepInfo('migrate');
-  const journal: JournalView = { loaded: true, phase: 'migrate', steps: [], health: { ok: true, latencyMs: 1, error: null, checkedAt: now }, refresh: () => undefined };
+  const info = stepById('migrate');
+  const migration = copyingState(cfg, Math.floor(total / 2), total);
+  const health = { ok: true, latencyMs: 1, error: null, checkedAt: now };
   return timeFrames(n, size, (i) => (
     <ColorProvider enabled>
       <Box flexDirection="column" width={size.width} height={size.height}>
-        <Migrate session={session} info={info} run={runAt(i)} state="running" journal={journal} width={size.width} height={size.height} isActive={false} busy request={() => undefined} />
+        <Migrate session={session} info={info} run={runAt(i)} view={migration.steps.migrate} migration={migration} health={health} width={size.width} height={size.height} isActive={false} busy request={() => undefined} />
       </Box>
     </ColorProvider>
   ));

@@ -1,14 +1,12 @@
 import { createInterface } from 'node:readline/promises';
 import { readFileSync } from 'node:fs';
-import { COMMANDS, HELP, parseCommandLine, UsageError, type Command, type Flags } from './args.js';
+import { COMMANDS, parseCommandLine, UsageError, type Command, type Flags } from './args.js';
+import { commandHelp, mainHelp } from './help.js';
+import { stepByCommand } from '../registry/index.js';
 import { shown } from '../text/safe.js';
 
-/** Steps that honour ctx.signal: they stop at their next safe point instead of being cut off. */
-const LONG_STEPS: ReadonlySet<Command> = new Set(['migrate']);
-const CHANGES: ReadonlySet<Command> = new Set(['create', 'migrate', 'swap', 'rollback', 'finish', 'maintain', 'test-insert']);
-
 /** What a step that stopped half-way (an error, a lost connection) kept and what it left unchanged. */
-const UNFINISHED: Partial<Record<Command | 'default', string>> = {
+const UNFINISHED: Partial<Record<string, string>> = {
   default: 'the step did not finish: what it had committed stays, the transaction in flight was rolled back by the server',
   create: 'each create step commits on its own: the steps done are kept (a re-run skips them), the one in flight was rolled back',
   migrate: 'every batch committed before is kept and journaled, the one in flight was rolled back',
@@ -55,7 +53,7 @@ export async function main(io: Io): Promise<number> {
     return 2;
   }
   if (flags.help || command === 'help') {
-    io.out(HELP);
+    io.out(command && command !== 'help' ? commandHelp(command) : mainHelp());
     return 0;
   }
   if (flags.version) {
@@ -111,7 +109,8 @@ export async function main(io: Io): Promise<number> {
     throw e;
   }
 
-  if (CHANGES.has(command) && !flags.yes) {
+  const step = stepByCommand(command);
+  if (step?.changes && !flags.yes) {
     if (!interactive || flags.json) return usage(`${command} changes the database: pass --yes to run it without a terminal prompt`);
     if (!(await confirm(`${command} will change ${cfg.schema}.${cfg.table}'s database. Run partwise plan to see the SQL. Continue?`))) {
       io.err('partwise: nothing was changed');
@@ -139,7 +138,7 @@ export async function main(io: Io): Promise<number> {
   // a second signal, or any signal during another command, closes the connection at once
   const abort = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
-    if (!LONG_STEPS.has(command!) || abort.signal.aborted) return closeNow();
+    if (!step?.stopsSafely || abort.signal.aborted) return closeNow();
     io.err(`partwise: ${sig}: stopping after the current batch commits (again to stop at once)`);
     abort.abort();
   };
@@ -157,7 +156,7 @@ export async function main(io: Io): Promise<number> {
     return result.exitCode;
   } catch (e) {
     const { personError } = await import('../exec/errors.js');
-    const again = `partwise ${command}${flags.data ? ' --data' : ''}${CHANGES.has(command) ? ' --yes' : ''}`;
+    const again = `partwise ${command}${flags.data ? ' --data' : ''}${step?.changes ? ' --yes' : ''}`;
     const err = personError(e, { unchanged: UNFINISHED[command] ?? UNFINISHED.default, todo: `run ${again} again: it continues from what was committed` });
     const summary = `${err.message}${err.serverHint ? ` (hint: ${err.serverHint})` : ''}. ${err.unchanged}; ${err.todo}`;
     emit({ type: 'result', command, ok: false, exitCode: 1, summary: redact(summary, conn.config), data: { error: err } });

@@ -36,11 +36,3 @@ export async function resolveOptions(flags: Flags): Promise<ResolvedOptions> {
 }
 
 export const DDL_LOCK_TIMEOUT_MS = 1500;
-/** The swap and the rollback hold the application's writes while they wait for their locks: a shorter default. */
-export const SWAP_LOCK_TIMEOUT_MS = 1000;
-
-/** The retry policy for one command: swap and rollback wait less per attempt unless --lock-timeout was given. */
-export function retryFor(command: string, cfg: Config, retry: RetryPolicy): RetryPolicy {
-  if ((command === 'swap' || command === 'rollback') && cfg.lockTimeoutMs === undefined) return { ...retry, lockTimeoutMs: SWAP_LOCK_TIMEOUT_MS };
-  return retry;
-}

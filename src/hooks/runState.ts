@@ -1,4 +1,4 @@
-import type { Command, Flags } from '../cli/args.js';
+import type { FlagValues } from '../registry/types.js';
 import type { CheckItem, EngineEvent, PersonError } from '../events.js';
 import type { StepResult } from '../steps/context.js';
 
@@ -10,8 +10,8 @@ export type RunStatus = 'running' | 'done' | 'failed';
 
 /** One run of a step's action as the screens show it: built from the engine's events, then its result. */
 export interface StepRun {
-  command: Command;
-  flags: Flags;
+  command: string;
+  flags: FlagValues;
   status: RunStatus;
   startedAt: number;
   finishedAt: number | null;
@@ -32,7 +32,7 @@ export interface StepRun {
 
 const LOG_CAP = 500;
 
-export function newRun(command: Command, flags: Flags, now: number): StepRun {
+export function newRun(command: string, flags: FlagValues, now: number): StepRun {
   return {
     command, flags, status: 'running', startedAt: now, finishedAt: null, log: [], checks: [], programs: [], overall: null,
     retry: null, failure: null, result: null, stopping: false,

@@ -2,9 +2,12 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { readControls, setControls, type Controls } from '../move/control.js';
 import type { AppSession } from '../screens/session.js';
 import { redact } from '../db/connect.js';
+import { onView } from './viewSession.js';
 
 export interface ControlsView {
   controls: Controls | null;
+  /** when this terminal last changed them (Date.now()): newer than the migration state's read, they are what is in force */
+  changedAt: number;
   error: string | null;
   /** applies `update` to the controls in force when its turn comes (presses queue up, none is lost) */
   change(update: (current: Controls) => Partial<Controls>): void;
@@ -28,19 +31,19 @@ export function stepThrough<T extends number | null>(list: T[], current: T, dir:
  */
 export function useControls(session: AppSession, active: boolean): ControlsView {
   const [controls, setState] = useState<Controls | null>(null);
+  const [changedAt, setChangedAt] = useState(0);
   const [error, setError] = useState<string | null>(null);
   const queue = useRef(Promise.resolve());
-  const latest = useRef<Controls | null>(null);
   const mounted = useRef(true);
 
   const enqueue = useCallback(
-    (work: () => Promise<Controls>) => {
+    (work: () => Promise<Controls>, changing: boolean) => {
       queue.current = queue.current
         .then(work)
         .then((c) => {
-          latest.current = c;
           if (mounted.current) {
             setState(c);
+            if (changing) setChangedAt(Date.now());
             setError(null);
           }
         })
@@ -61,19 +64,21 @@ export function useControls(session: AppSession, active: boolean): ControlsView 
   useEffect(() => {
     if (!active || session.readOnly) return;
     // read once: while a copy runs here, its progress events carry the controls in force
-    enqueue(() => readControls(session.view, session.engine.cfg));
+    enqueue(() => onView(session, (c) => readControls(c, session.engine.cfg)), false);
   }, [active, session, enqueue]);
 
   const change = useCallback(
     (update: (current: Controls) => Partial<Controls>) => {
       if (session.readOnly) return;
-      enqueue(async () => {
-        const current = latest.current ?? (await readControls(session.view, session.engine.cfg));
-        return setControls(session.view, session.engine.cfg, update(current));
-      });
+      // from the journal's current values, never a remembered copy: another terminal may have changed them
+      // (after `partwise pause` elsewhere, the first p here resumes)
+      enqueue(
+        () => onView(session, async (c) => setControls(c, session.engine.cfg, update(await readControls(c, session.engine.cfg)))),
+        true,
+      );
     },
     [session, enqueue],
   );
 
-  return { controls, error, change };
+  return { controls, changedAt, error, change };
 }

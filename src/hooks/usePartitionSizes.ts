@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { exactRowCount, readPartitionSizes, type PartitionSizes } from '../monitor/partitionSizes.js';
 import type { AppSession } from '../screens/session.js';
 import { redact } from '../db/connect.js';
+import { onView } from './viewSession.js';
 
 export const MIN_REFRESH_MS = 500;
 export const MAX_REFRESH_MS = 10_000;
@@ -39,7 +40,7 @@ export function usePartitionSizes(session: AppSession, active: boolean): Partiti
     if (inFlight.current) return;
     inFlight.current = true;
     setRefreshing(true);
-    readPartitionSizes(session.view, session.engine.cfg)
+    onView(session, (c) => readPartitionSizes(c, session.engine.cfg))
       .then((s) => {
         if (!mounted.current) return;
         setSizes(s);
@@ -77,7 +78,7 @@ export function usePartitionSizes(session: AppSession, active: boolean): Partiti
   const countExactly = useCallback(
     (schema: string, partition: string) => {
       setExact((x) => ({ ...x, [partition]: 'counting' }));
-      exactRowCount(session.view, schema, partition)
+      onView(session, (c) => exactRowCount(c, schema, partition))
         .then((n) => mounted.current && setExact((x) => ({ ...x, [partition]: n })))
         .catch((e: Error) => {
           if (!mounted.current) return;

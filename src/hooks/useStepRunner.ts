@@ -1,18 +1,18 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { Command, Flags } from '../cli/args.js';
+import type { FlagValues } from '../registry/types.js';
+import type { ChecklistId } from '../registry/index.js';
 import type { EngineEvent } from '../events.js';
 import { personError } from '../exec/errors.js';
 import type { AppSession } from '../screens/session.js';
-import type { StepId } from '../screens/steps.js';
 import { applyEvent, copyRun, finishRun, newRun, type StepRun } from './runState.js';
 
 /** Redraws at most this often while a step runs, however many events the engine emits (slow SSH links). */
 export const FLUSH_MS = 100;
 
 export interface Runner {
-  runs: Partial<Record<StepId, StepRun>>;
-  running: StepId | null;
-  start(step: StepId, command: Command, flags?: Flags): void;
+  runs: Partial<Record<ChecklistId, StepRun>>;
+  running: ChecklistId | null;
+  start(step: ChecklistId, command: string, flags?: FlagValues): void;
   /** asks the running step to stop at its next safe point (migrate: after the current batch commits) */
   stop(): void;
   /** resolves when no step runs */
@@ -20,10 +20,10 @@ export interface Runner {
 }
 
 /** Runs steps through the dispatcher on the engine session and turns their events into throttled React state. */
-export function useStepRunner(session: AppSession, onFinished?: (step: StepId, run: StepRun) => void): Runner {
-  const [runs, setRuns] = useState<Partial<Record<StepId, StepRun>>>({});
-  const [running, setRunning] = useState<StepId | null>(null);
-  const live = useRef<{ step: StepId; run: StepRun; dirty: boolean; abort: AbortController; done: Promise<void> } | null>(null);
+export function useStepRunner(session: AppSession, onFinished?: (step: ChecklistId, run: StepRun) => void): Runner {
+  const [runs, setRuns] = useState<Partial<Record<ChecklistId, StepRun>>>({});
+  const [running, setRunning] = useState<ChecklistId | null>(null);
+  const live = useRef<{ step: ChecklistId; run: StepRun; dirty: boolean; abort: AbortController; done: Promise<void> } | null>(null);
   const finished = useRef(onFinished);
   finished.current = onFinished;
 
@@ -42,7 +42,7 @@ export function useStepRunner(session: AppSession, onFinished?: (step: StepId, r
   }, [running, flush]);
 
   const start = useCallback(
-    (step: StepId, command: Command, flags: Flags = {}) => {
+    (step: ChecklistId, command: string, flags: FlagValues = {}) => {
       if (live.current || session.readOnly) return;
       const run = newRun(command, flags, Date.now());
       const abort = new AbortController();

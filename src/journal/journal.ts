@@ -2,7 +2,8 @@ import type pg from 'pg';
 import type { Config } from '../config/config.js';
 import { sqlFile } from '../sqlFiles.js';
 
-export type StepStatus = 'running' | 'done' | 'failed' | 'skipped';
+/** interrupted: a long step stopped at a safe point on a signal or quit (what it committed is kept) */
+export type StepStatus = 'running' | 'done' | 'failed' | 'skipped' | 'interrupted';
 
 export interface StepRecord {
   step: string;
@@ -12,9 +13,6 @@ export interface StepRecord {
   error: string | null;
   detail: Record<string, unknown>;
 }
-
-/** The checklist's phases, in order; a migration's `phase` is the last one finished. */
-export const PHASES = ['check', 'create', 'verify', 'test-insert', 'migrate', 'swap', 'finish'] as const;
 
 /** The journal lives in schema `partwise` of the target database. */
 export class Journal {
@@ -62,13 +60,9 @@ export class Journal {
     );
   }
 
-  async setPhase(phase: string): Promise<void> {
-    await this.client.query(`UPDATE partwise.migration SET phase = $2, updated_at = now() WHERE id = $1`, [this.migrationId, phase]);
-  }
-
-  async phase(): Promise<string> {
-    const r = await this.client.query<{ phase: string }>(`SELECT phase FROM partwise.migration WHERE id = $1`, [this.migrationId]);
-    return r.rows[0]?.phase ?? 'created';
+  /** Adds to a running step's detail what it learns on the way (migrate: the rows to copy, once counted). */
+  async note(logId: number, detail: Record<string, unknown>): Promise<void> {
+    await this.client.query(`UPDATE partwise.step_log SET detail = detail || $2::jsonb WHERE id = $1`, [logId, JSON.stringify(detail)]);
   }
 
   /** The latest record of each step, in the order they were first run. */

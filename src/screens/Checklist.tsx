@@ -1,34 +1,38 @@
 import React from 'react';
 import { Box } from 'ink';
 import { Text } from './Text.js';
-import { STEPS, ROLLBACK, type StepId } from './steps.js';
-import { STATE_SIGN, type StepState } from './stepState.js';
-import { useTone, type Tone } from './Theme.js';
-
-const TONE: Record<StepState, Tone | undefined> = { pending: 'dim', running: 'running', done: 'ok', failed: 'fail', skipped: 'dim', interrupted: 'warn' };
+import { CHECKLIST, ROLLBACK_STEP, type AnyStep, type ChecklistId } from '../registry/index.js';
+import type { MigrationState, StateStepId } from '../state/migrationState.js';
+import { STATE_SIGN, STATE_TONE } from './stateSigns.js';
+import { useTone } from './Theme.js';
 
 export interface ChecklistProps {
-  states: Record<string, StepState>;
-  current: StepId;
-  next: StepId | null;
+  migration: MigrationState;
+  current: ChecklistId;
   rollbackAvailable: boolean;
   /** a one-line header (narrow terminals) instead of a side column */
   compact: boolean;
 }
 
-/** The seven steps with their state from the journal, the current one marked and the next one named. */
-export function Checklist({ states, current, next, rollbackAvailable, compact }: ChecklistProps) {
+const stateOf = (m: MigrationState, s: AnyStep) => m.steps[(s.stateOf ?? s.id) as StateStepId].state;
+
+/** The seven steps with their state in the migration, the current one marked and the next one named. */
+export function Checklist({ migration, current, rollbackAvailable, compact }: ChecklistProps) {
   const color = useTone();
+  const next = migration.next ? CHECKLIST.find((s) => s.id === migration.next!.step) : undefined;
   if (compact) {
     return (
       <Box>
         <Text wrap="truncate">
-          {STEPS.map((s) => (
-            <Text key={s.id} inverse={s.id === current} color={color(TONE[states[s.id] ?? 'pending'])}>
-              {` ${s.key}${STATE_SIGN[states[s.id] ?? 'pending']}${s.id === current ? s.title : ''} `}
+          {CHECKLIST.map((s) => (
+            <Text key={s.id} inverse={s.id === current} color={color(STATE_TONE[stateOf(migration, s)])}>
+              {` ${s.key}${STATE_SIGN[stateOf(migration, s)]}${s.id === current ? s.title : ''} `}
             </Text>
           ))}
-          {next ? <Text color={color('dim')}> next: {STEPS.find((s) => s.id === next)!.key}</Text> : null}
+          {rollbackAvailable ? (
+            <Text inverse={current === 'rollback'} color={color(STATE_TONE[stateOf(migration, ROLLBACK_STEP)])}>{` R${STATE_SIGN[stateOf(migration, ROLLBACK_STEP)]} `}</Text>
+          ) : null}
+          {next ? <Text color={color('dim')}> next: {next.key}</Text> : null}
         </Text>
       </Box>
     );
@@ -36,24 +40,24 @@ export function Checklist({ states, current, next, rollbackAvailable, compact }:
   return (
     <Box flexDirection="column" width={22} borderStyle="single" borderRight borderLeft={false} borderTop={false} borderBottom={false} paddingRight={1}>
       <Text bold>Checklist</Text>
-      {STEPS.map((s) => {
-        const st = states[s.id] ?? 'pending';
+      {CHECKLIST.map((s) => {
+        const st = stateOf(migration, s);
         return (
-          <Text key={s.id} wrap="truncate" inverse={s.id === current} color={color(TONE[st])}>
+          <Text key={s.id} wrap="truncate" inverse={s.id === current} color={color(STATE_TONE[st])}>
             {`${s.key} ${STATE_SIGN[st]} ${s.title}`}
-            {s.id === next ? ' ←' : ''}
+            {s.id === next?.id ? ' ←' : ''}
           </Text>
         );
       })}
       <Text> </Text>
       {rollbackAvailable ? (
-        <Text wrap="truncate" inverse={current === 'rollback'} color={color(TONE[states.rollback ?? 'pending'])}>
-          {`R ${STATE_SIGN[states.rollback ?? 'pending']} ${ROLLBACK.title}`}
+        <Text wrap="truncate" inverse={current === 'rollback'} color={color(STATE_TONE[stateOf(migration, ROLLBACK_STEP)])}>
+          {`R ${STATE_SIGN[stateOf(migration, ROLLBACK_STEP)]} ${ROLLBACK_STEP.title}`}
         </Text>
       ) : null}
-      <Text color={color('dim')} wrap="truncate">{next ? `next: ${STEPS.find((s) => s.id === next)!.title}` : 'all done'}</Text>
+      <Text color={color('dim')} wrap="truncate">{next ? `next: ${next.title}` : migration.next ? `next: ${migration.next.command}` : 'all done'}</Text>
       <Text color={color('dim')} wrap="truncate">✔ done ✘ failed</Text>
-      <Text color={color('dim')} wrap="truncate">! interrupted</Text>
+      <Text color={color('dim')} wrap="truncate">! interrupted ~ stale</Text>
     </Box>
   );
 }

@@ -9,17 +9,14 @@ import { useWindowedList } from '../hooks/useWindowedList.js';
 import { ProgressBar } from './ProgressBar.js';
 import { StepFrame } from './StepFrame.js';
 import { WindowedList } from './WindowedList.js';
-import { bodyHeight, type ScreenProps } from './screenProps.js';
+import { actionFor, bodyHeight, nextHere, type ScreenProps } from './screenProps.js';
 import { useTone, type Tone } from './Theme.js';
+import { MIGRATE_MODES as MODES, MODE_WORDS } from '../registry/steps/migrate.js';
 
-const MODES = ['one', 'all', 'gradual'] as const;
 export type Mode = (typeof MODES)[number];
 
-const MODE_WORDS: Record<Mode, string> = {
-  one: 'one program (the largest): test first',
-  all: 'every program at once',
-  gradual: 'program by program, each verified before the next',
-};
+/** In `all` mode one pass over the table fills every program: said on the screen, so equal bars surprise no one. */
+const ALL_MODE_NOTE = 'all: one pass over the table copies every program at once; the bars move together, each with its own rate and ETA';
 
 /** Active programs first (copying, verifying, paused), then failed, waiting, done; ties in the engine's order. */
 const RANK: Record<ProgramState, number> = { copying: 0, verifying: 1, paused: 2, failed: 3, waiting: 4, done: 5 };
@@ -35,39 +32,43 @@ const pct = (copied: number, total: number) => (total > 0 ? `${Math.floor((copie
 
 /** 5 Migrate: choose the mode, confirm with y, then one bar per program, an overall bar, the backlog and live controls. */
 export function Migrate(p: ScreenProps) {
-  const { run, info, request, isActive, busy, session } = p;
+  const { run, info, request, isActive, busy, session, migration } = p;
   const color = useTone();
   const [mode, setMode] = useState<Mode>('all');
   const controlsView = useControls(session, isActive);
-  const programs = run?.programs.length ? run.programs : (p.watched?.programs ?? []);
-  const overall: OverallEvent | null = run?.overall ?? p.watched?.overall ?? null;
+  const programs = run?.programs.length ? run.programs : (p.journalProgress?.programs ?? []);
+  const overall: OverallEvent | null = run?.overall ?? p.journalProgress?.overall ?? null;
   const running = run?.status === 'running';
-  // while a copy runs here, its own events carry the controls in force; otherwise the journal's
-  const controls = (running || session.readOnly) && overall ? { paused: overall.paused, batchSize: overall.batchSize, maxRate: overall.maxRate } : controlsView.controls;
+  // the controls in force: this terminal's change until the migration's next read, then the journal's (any terminal's)
+  const controls = controlsView.controls && (controlsView.changedAt > Date.parse(migration.readAt) || !migration.controls) ? controlsView.controls : migration.controls;
+  const shownMode = running ? ((run?.flags.mode as Mode | undefined) ?? mode) : mode;
+  const copy = migration.copy;
+  const where = copy && !copy.complete && copy.copied > 0
+    ? copy.running && !running
+      ? `migrate is running in another session (server pid ${migration.running?.pid ?? '?'}): ${copy.percent ?? '?'}% (${n(copy.copied)} rows copied)${copy.paused ? ', paused' : ''}`
+      : !running ? `resume at ${copy.percent ?? '?'}% (${n(copy.copied)} rows copied): enter continues from the last committed batch` : null
+    : null;
 
   const statusRows = run?.status === 'failed' ? 8 : 2;
-  const h = bodyHeight(p.height, p.width, info.about, statusRows) - 3;
+  const allNote = shownMode === 'all' && programs.length > 1;
+  const h = bodyHeight(p, statusRows) - 3 - (where ? 1 : 0) - (allNote ? 1 : 0);
   const sorted = sortPrograms(programs);
   const win = useWindowedList(sorted.length, h - 2, { isActive });
 
   useInput(
     (input, key) => {
-      if (key.return && !busy) {
-        const { cfg } = session.engine;
-        request({
-          command: 'migrate', flags: { mode }, confirm: 'y',
-          question: `Install change capture on ${cfg.schema}.${cfg.table} and copy ${MODE_WORDS[mode]} into ${cfg.schema}.${cfg.newTable}? The application keeps reading and writing; q stops safely after the current batch.`,
-        });
+      const action = actionFor(info, input, key);
+      if (action === 'run') {
+        if (!busy) request({ command: 'migrate', flags: { mode } });
         return;
       }
-      if (input === 'm' && !running) setMode((m) => MODES[(MODES.indexOf(m) + 1) % MODES.length]!);
+      if (action === 'mode' && !running) setMode((m) => MODES[(MODES.indexOf(m) + 1) % MODES.length]!);
       // keys typed quickly over a slow link arrive together ("bb"): each one counts
       for (const ch of input.length > 1 && /^[pbB+\- ]+$/.test(input) ? [...input] : [input]) {
-        if (ch === 'p' || ch === ' ') controlsView.change((c) => ({ paused: !c.paused }));
-        else if (ch === '+') controlsView.change((c) => ({ maxRate: stepThrough(RATES, c.maxRate, 1) }));
-        else if (ch === '-') controlsView.change((c) => ({ maxRate: stepThrough(RATES, c.maxRate, -1) }));
-        else if (ch === 'B') controlsView.change((c) => ({ batchSize: stepThrough(BATCH_SIZES, c.batchSize, 1) }));
-        else if (ch === 'b') controlsView.change((c) => ({ batchSize: stepThrough(BATCH_SIZES, c.batchSize, -1) }));
+        const a = actionFor(info, ch, {});
+        if (a === 'pause') controlsView.change((c) => ({ paused: !c.paused }));
+        else if (a === 'rate') controlsView.change((c) => ({ maxRate: stepThrough(RATES, c.maxRate, ch === '+' ? 1 : -1) }));
+        else if (a === 'batch') controlsView.change((c) => ({ batchSize: stepThrough(BATCH_SIZES, c.batchSize, ch === 'B' ? 1 : -1) }));
       }
     },
     { isActive: isActive && !session.readOnly },
@@ -76,12 +77,13 @@ export function Migrate(p: ScreenProps) {
   const labelW = 16;
   const barW = Math.max(8, Math.min(30, p.width - 66));
   return (
-    <StepFrame info={info} state={p.state} run={run} height={p.height} action={session.readOnly ? null : 'enter: migrate (asks y)'}>
+    <StepFrame info={info} view={p.view} next={nextHere(p)} run={run} height={p.height} action={session.readOnly ? null : 'enter: migrate (asks y)'}>
       <Box flexDirection="column">
+        {where ? <Text color={color('accent')} wrap="truncate">{where}</Text> : null}
         <Text wrap="truncate">
           mode:{' '}
           {MODES.map((m) => (
-            <Text key={m} inverse={m === (running ? (run?.flags.mode ?? mode) : mode)}>
+            <Text key={m} inverse={m === shownMode}>
               {` ${m} `}
             </Text>
           ))}
@@ -103,6 +105,7 @@ export function Migrate(p: ScreenProps) {
         ) : (
           <Text color={color('dim')}>{MODE_WORDS[mode]}</Text>
         )}
+        {allNote ? <Text color={color('dim')} wrap="truncate">{ALL_MODE_NOTE}</Text> : null}
         <Text bold wrap="truncate">
           {'program'.padEnd(labelW)} {'progress'.padEnd(barW)} {'copied/total'.padStart(19)} {'%'.padStart(4)} {'rows/s'.padStart(9)} {'ETA'.padStart(8)} state
         </Text>

@@ -5,35 +5,42 @@ import type { StepRun } from '../hooks/runState.js';
 import { formatDuration } from '../format.js';
 import { ErrorBox } from './ErrorBox.js';
 import { Spinner } from './Spinner.js';
-import type { StepInfo } from './steps.js';
-import { STATE_SIGN, type StepState } from './stepState.js';
+import type { AnyStep } from '../registry/index.js';
+import type { StepView } from '../state/migrationState.js';
+import { STATE_SIGN, STATE_TONE } from './stateSigns.js';
 import { useTone } from './Theme.js';
 
 export interface StepFrameProps {
-  info: StepInfo;
-  state: StepState;
+  info: AnyStep;
+  /** the step's state in the migration, with why */
+  view: StepView;
   run: StepRun | undefined;
   height: number;
   /** what enter does here, e.g. "enter: run the checks"; null when there is no action */
   action: string | null;
+  /** why this step is the next one (nextHere), when it is */
+  next?: string | null;
   children?: React.ReactNode;
 }
 
-/** A step's screen: title and state, one paragraph on what it does and locks, the run's status, then the body. */
-export function StepFrame({ info, state, run, height, action, children }: StepFrameProps) {
+/** A step's screen: title and state (and why), one paragraph on what it does and locks, the run's status, then the body. */
+export function StepFrame({ info, view, run, height, action, next, children }: StepFrameProps) {
   const color = useTone();
+  const state = view.state;
   return (
     <Box flexDirection="column" height={height} overflowY="hidden" flexGrow={1}>
       <Text wrap="truncate">
         <Text bold>
           {info.key}. {info.title}
         </Text>
-        <Text color={color(state === 'done' ? 'ok' : state === 'failed' ? 'fail' : state === 'running' ? 'running' : 'dim')}>
+        <Text color={color(STATE_TONE[state])}>
           {'  '}
           {STATE_SIGN[state]} {state}
         </Text>
         {action && !run?.status.startsWith('running') ? <Text color={color('accent')}>{'   '}{action}</Text> : null}
       </Text>
+      {view.note ? <Text wrap="wrap" color={color(STATE_TONE[state])}>{view.note}</Text> : null}
+      {next && !run?.status.startsWith('running') ? <Text wrap="wrap" color={color('accent')}>→ {next}</Text> : null}
       <Text wrap="wrap" color={color('dim')}>{info.about}</Text>
       <RunStatus run={run} />
       {children}

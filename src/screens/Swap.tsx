@@ -3,38 +3,35 @@ import { useInput } from 'ink';
 import { Text } from './Text.js';
 import { StepFrame } from './StepFrame.js';
 import { StepLog } from './StepLog.js';
-import { bodyHeight, type ScreenProps } from './screenProps.js';
+import { actionFor, bodyHeight, nextHere, type ScreenProps } from './screenProps.js';
 import { useTone } from './Theme.js';
 
 /** 6 Swap: the user types the table name; shows each attempt, who blocks it, and the result. `f` finishes afterwards. */
 export function Swap(p: ScreenProps) {
-  const { run, info, request, isActive, busy, session } = p;
+  const { run, info, request, isActive, busy, session, migration } = p;
   const color = useTone();
   const { cfg } = session.engine;
-  const swapped = p.journal.phase === 'swap' || p.journal.phase === 'finish';
+  const swapped = migration.phase === 'swapped' || migration.phase === 'finished';
   useInput(
     (input, key) => {
       if (busy) return;
-      if (key.return && !swapped) {
-        request({
-          command: 'swap', confirm: 'table-name',
-          question: `Swap ${cfg.schema}.${cfg.newTable} in as ${cfg.schema}.${cfg.table}? The original becomes ${cfg.oldTable} and keeps receiving every write (reverse capture), so Rollback stays possible.`,
-        });
-      } else if (input === 'f' && swapped) {
-        request({
-          command: 'finish', confirm: 'table-name', step: 'swap',
-          question: `Finish: remove the capture machinery. ${cfg.schema}.${cfg.oldTable} is kept (back it up, drop it later); after this, Rollback can no longer bring back writes made from now on.`,
-        });
-      }
+      const action = actionFor(info, input, key);
+      // enter after the swap has nothing to do (f finishes, R swaps back); f before it gets the state's answer
+      if (action === 'run' && !swapped) request({ command: 'swap' });
+      else if (action === 'finish') request({ command: 'finish', step: 'swap' });
     },
     { isActive: isActive && !session.readOnly },
   );
   const statusRows = run?.status === 'failed' ? 8 : 3;
-  const action = session.readOnly ? null : swapped ? 'f: finish (type the table name)' : 'enter: swap (type the table name)';
+  const action = session.readOnly ? null : swapped ? (migration.phase === 'finished' ? null : 'f: finish (type the table name)') : 'enter: swap (type the table name)';
   return (
-    <StepFrame info={info} state={p.state} run={run} height={p.height} action={action}>
-      {swapped && !run ? <Text color={color('ok')}>{cfg.schema}.{cfg.table} is the partitioned table now; the original is {cfg.oldTable}.</Text> : null}
-      {run ? <StepLog log={run.log} height={bodyHeight(p.height, p.width, info.about, statusRows)} isActive={isActive} /> : null}
+    <StepFrame info={info} view={p.view} next={nextHere(p)} run={run} height={p.height} action={action}>
+      {swapped && !run ? (
+        <Text color={color('ok')} wrap="wrap">
+          {migration.phase === 'finished' ? `Finished: ${cfg.schema}.${cfg.table} is the partitioned table and change capture is removed.` : `${cfg.schema}.${cfg.table} is the partitioned table now; the original is ${cfg.oldTable} and keeps receiving every write.`}
+        </Text>
+      ) : null}
+      {run ? <StepLog log={run.log} height={bodyHeight(p, statusRows)} isActive={isActive} /> : null}
     </StepFrame>
   );
 }

@@ -4,7 +4,7 @@ import { Text } from './Text.js';
 import type { TestInsertReport } from '../steps/testInsert.js';
 import { StepFrame } from './StepFrame.js';
 import { StepLog } from './StepLog.js';
-import { bodyHeight, type ScreenProps } from './screenProps.js';
+import { actionFor, bodyHeight, nextHere, type ScreenProps } from './screenProps.js';
 import { useTone } from './Theme.js';
 
 const ratio = (r: number | null) => (r === null ? '-' : `${r.toFixed(1)}x`);
@@ -13,23 +13,17 @@ const ratio = (r: number | null) => (r === null ? '-' : `${r.toFixed(1)}x`);
 export function TestInsert(p: ScreenProps) {
   const { run, info, request, isActive, busy, session } = p;
   const color = useTone();
-  const { cfg } = session.engine;
   useInput(
-    (_input, key) => {
-      if (key.return && !busy) {
-        request({
-          command: 'test-insert', flags: { rows: '100' }, confirm: 'y',
-          question: `Copy a sample of 100 rows of the largest program into ${cfg.schema}.${cfg.newTable}, compare the query plans, then remove the sample?`,
-        });
-      }
+    (input, key) => {
+      if (!busy && actionFor(info, input, key) === 'run') request({ command: 'test-insert', flags: { rows: '100' } });
     },
     { isActive: isActive && !session.readOnly },
   );
   const report = run?.status === 'done' ? (run.result?.data as TestInsertReport | undefined) : undefined;
   const statusRows = run?.status === 'failed' ? 8 : 3;
-  const h = bodyHeight(p.height, p.width, info.about, statusRows);
+  const h = bodyHeight(p, statusRows);
   return (
-    <StepFrame info={info} state={p.state} run={run} height={p.height} action={session.readOnly ? null : 'enter: test insert (asks y)'}>
+    <StepFrame info={info} view={p.view} next={nextHere(p)} run={run} height={p.height} action={session.readOnly ? null : 'enter: test insert (asks y)'}>
       {report?.comparisons ? (
         <Box flexDirection="column">
           <Text bold wrap="truncate">

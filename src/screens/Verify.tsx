@@ -4,7 +4,7 @@ import { Text } from './Text.js';
 import { CheckItems } from './CheckItems.js';
 import { StepFrame } from './StepFrame.js';
 import { StepLog } from './StepLog.js';
-import { bodyHeight, type ScreenProps } from './screenProps.js';
+import { actionFor, bodyHeight, nextHere, type ScreenProps } from './screenProps.js';
 
 /** 3 Verify: enter compares the structure, d the data (counts and checksums per program). Read-only, no confirmation. */
 export function Verify(p: ScreenProps) {
@@ -12,16 +12,17 @@ export function Verify(p: ScreenProps) {
   useInput(
     (input, key) => {
       if (busy) return;
-      if (key.return) request({ command: 'verify', question: '', confirm: 'none' });
-      else if (input === 'd') request({ command: 'verify', flags: { data: true }, question: '', confirm: 'none' });
+      const action = actionFor(info, input, key);
+      if (action === 'run') request({ command: 'verify' });
+      else if (action === 'data') request({ command: 'verify', flags: { data: true } });
     },
     { isActive: isActive && !session.readOnly },
   );
   const statusRows = run?.status === 'failed' ? 8 : 2;
-  const h = bodyHeight(p.height, p.width, info.about, statusRows);
+  const h = bodyHeight(p, statusRows);
   const dataMode = Boolean(run?.flags.data);
   return (
-    <StepFrame info={info} state={p.state} run={run} height={p.height} action={session.readOnly ? null : 'enter: verify the structure   d: verify the data'}>
+    <StepFrame info={info} view={p.view} next={nextHere(p)} run={run} height={p.height} action={session.readOnly ? null : 'enter: verify the structure   d: verify the data'}>
       {run ? (
         <Box flexDirection="column">
           <Text bold>{dataMode ? 'Data: row counts and checksums per program' : 'Structure'}</Text>

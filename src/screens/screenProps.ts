@@ -1,27 +1,28 @@
-import type { Command, Flags } from '../cli/args.js';
 import type { OverallEvent, ProgressEvent, StepRun } from '../hooks/runState.js';
-import type { JournalView } from '../hooks/useJournalState.js';
+import type { Health } from '../hooks/useMigrationState.js';
+import type { AnyStep, ChecklistId } from '../registry/index.js';
+import type { FlagValues, KeyBinding } from '../registry/types.js';
+import type { MigrationState, StepView } from '../state/migrationState.js';
 import type { AppSession } from './session.js';
-import type { StepInfo } from './steps.js';
-import type { StepState } from './stepState.js';
 
-/** An action a screen asks the app to run: the app confirms it (if the step needs it), then runs it. */
+/** An action a screen asks the app to run: the app asks the step's refusal and confirmation, then runs it. */
 export interface ActionRequest {
-  command: Command;
-  flags?: Flags;
-  /** what the confirmation asks; the kind of confirmation comes from the step (y or the table name) */
-  question: string;
-  confirm: 'none' | 'y' | 'table-name';
-  /** which step's state the run belongs to (finish belongs to swap) */
-  step?: StepInfo['id'];
+  command: string;
+  flags?: FlagValues;
+  /** which checklist step's run it is (finish belongs to swap); default the current screen's */
+  step?: ChecklistId;
 }
 
 export interface ScreenProps {
   session: AppSession;
-  info: StepInfo;
+  /** the step's registry declaration */
+  info: AnyStep;
   run: StepRun | undefined;
-  state: StepState;
-  journal: JournalView;
+  /** this step's state in the migration (engine: src/state/migrationState.ts) */
+  view: StepView;
+  /** where the migration stands */
+  migration: MigrationState;
+  health: Health;
   width: number;
   height: number;
   /** false while an overlay, a prompt or the SQL panel has the keyboard */
@@ -29,12 +30,30 @@ export interface ScreenProps {
   /** a step is running (this one or another) */
   busy: boolean;
   request(action: ActionRequest): void;
-  /** watch: the copy's progress read from the journal (another terminal runs it) */
-  watched?: { programs: ProgressEvent[]; overall: OverallEvent | null };
+  /** the copy's progress from the journal (a copy another terminal runs, or one stopped earlier) */
+  journalProgress?: { programs: ProgressEvent[]; overall: OverallEvent | null };
 }
 
-/** Rows left for a screen's list under the title, the paragraph and the run status. */
-export function bodyHeight(height: number, width: number, about: string, statusRows: number): number {
-  const aboutRows = Math.ceil(about.length / Math.max(20, width - 2));
-  return Math.max(3, height - 1 - aboutRows - statusRows);
+const rowsOf = (text: string | null, width: number) => (text ? Math.ceil(text.length / Math.max(20, width - 2)) : 0);
+
+/** Rows left for a screen's list under the title, the state's note and next, the paragraph and the run status. */
+export function bodyHeight(p: Pick<ScreenProps, 'height' | 'width' | 'info' | 'view' | 'migration' | 'run'>, statusRows: number): number {
+  const next = p.run?.status === 'running' ? null : nextHere(p);
+  return Math.max(3, p.height - 1 - rowsOf(p.info.about, p.width) - rowsOf(p.view.note, p.width) - rowsOf(next, p.width) - statusRows);
+}
+
+/** Why this step is the migration's next one, when it is (with the key that does it). */
+export function nextHere(p: Pick<ScreenProps, 'info' | 'migration'>): string | null {
+  const n = p.migration.next;
+  if (!n) return null;
+  const mine = n.step === p.info.id || (n.step === 'finish' && p.info.id === 'swap') || (n.step === 'maintain' && p.info.id === 'monitor');
+  if (!mine) return null;
+  const how = n.command === 'verify --data' ? ' (d)' : '';
+  return `next here${how}: ${n.why}`;
+}
+
+/** The registry's action for a key typed on a step's screen ('enter' for the return key), if it has one. */
+export function actionFor(info: AnyStep, input: string, key: { return?: boolean }): string | null {
+  const typed = key.return ? 'enter' : input;
+  return info.keys?.find((k: KeyBinding) => k.keys.includes(typed))?.action ?? null;
 }

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Command, Flags } from '../cli/args.js';
+import type { FlagValues } from '../registry/types.js';
 import type { StepContext, StepResult } from '../steps/context.js';
 
 /** What the app works with: the engine's session for steps, a second one for its own reads, and the server it is on. */
@@ -14,7 +14,8 @@ export interface AppSession {
   server: { target: string; version: string; embedded: boolean };
   /** `partwise watch`: the same screens with no action */
   readOnly: boolean;
-  runCommand: (command: Command, ctx: StepContext, flags: Flags) => Promise<StepResult>;
+  /** runs a registered step by its command (src/cli/commands.ts) */
+  runCommand: (command: string, ctx: StepContext, flags: FlagValues) => Promise<StepResult>;
   /**
    * The step running now, outside React: a signal (SIGHUP when the SSH link drops, SIGTERM) must be able to stop it
    * safely even when the terminal, and with it the Ink tree, is already gone.

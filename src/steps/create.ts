@@ -3,6 +3,7 @@ import { EXIT } from '../events.js';
 import { runReported } from '../exec/runReported.js';
 import { Journal } from '../journal/journal.js';
 import { planCreate } from '../plan/planCreate.js';
+import { readMigrationState } from '../state/readState.js';
 import { structuralChecks } from './check.js';
 import type { StepContext, StepResult } from './context.js';
 
@@ -23,6 +24,11 @@ export async function runCreate(ctx: StepContext): Promise<StepResult> {
     return { ok: false, exitCode: EXIT.checksFailed, summary: `prerequisites not met (${blocking.map((i) => i.title).join(', ')}); nothing was changed. Run partwise check.` };
   }
   const plan = planCreate(snap, cfg);
+  if (plan.steps.every((s) => s.done) && (await readMigrationState(client, cfg)).steps.create.state === 'done') {
+    // created already and nothing missing: nothing to journal either (a new record would start a new copy)
+    for (const step of plan.steps) emit({ type: 'step.skip', step: step.id, title: step.title, reason: 'already done' });
+    return { ok: true, exitCode: EXIT.ok, summary: `${cfg.schema}.${cfg.newTable} is in place (0 step(s) run, ${plan.steps.length} already done): nothing to do` };
+  }
   const journal = await Journal.open(client, cfg);
   const logId = await journal.start('create', { steps: plan.steps.length });
   let ran = 0;
@@ -42,6 +48,5 @@ export async function runCreate(ctx: StepContext): Promise<StepResult> {
     ran++;
   }
   await journal.finish(logId, 'done', undefined, { ran });
-  await journal.setPhase('create');
   return { ok: true, exitCode: EXIT.ok, summary: `${cfg.schema}.${cfg.newTable} is in place (${ran} step(s) run, ${plan.steps.length - ran} already done)` };
 }

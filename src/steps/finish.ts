@@ -81,7 +81,6 @@ export async function runFinish(ctx: StepContext, opts: FinishOptions = {}): Pro
     return { ok: false, exitCode: EXIT.failed, summary: `finish failed: ${err.message}`, data: { error: err } };
   }
   await journal.finish(logId, 'done');
-  await journal.setPhase('finish');
   if (opts.dropOld || !snap.old) {
     return { ok: true, exitCode: EXIT.ok, summary: `finished: change capture removed${opts.dropOld && snap.old ? `, ${cfg.oldTable} dropped` : ''}` };
   }

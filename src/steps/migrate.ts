@@ -24,9 +24,10 @@ import { columnsFingerprint } from '../move/drift.js';
 import { recopyDiffering } from '../move/recopy.js';
 import { CALIBRATION_PROBES, GUARD_PERCENTILE, effectiveRate, LatencyGuard, migrationProbe, type Probe } from '../move/latencyGuard.js';
 import { countByKey, findProgram, partitionPrograms, programList, REST_PROGRAM, restMarkerUsable, type ProgramEntry } from '../move/programs.js';
-import { blocksForRows, eta, RateMeter, sleep } from '../move/progress.js';
+import { blocksForRows, sleep } from '../move/progress.js';
+import { ProgressReporter } from '../move/progressReporter.js';
 import { acquireRunLease, isLease, type RunLease } from '../move/runLease.js';
-import { intFlag, ratioFlag, type Flags } from '../cli/args.js';
+import { readMigrationState } from '../state/readState.js';
 import type { StepContext, StepResult } from './context.js';
 import { repairCopy } from './repairCopy.js';
 
@@ -45,6 +46,8 @@ export interface MigrateOptions {
 }
 
 const RESUME = 'run partwise migrate again to resume (it continues from the last committed batch)';
+/** Rows per key are journaled for up to this many keys (a few hundred kB of JSON at most). */
+const MAX_JOURNALED_KEYS = 10_000;
 
 class Interrupted extends Error {}
 class DriftStop extends Error {}
@@ -89,8 +92,9 @@ export async function runMigrate(ctx: StepContext, opts: MigrateOptions): Promis
 
   const logId = await journal.start('migrate', { mode: opts.mode });
   try {
-    const result = await migrate(ctx, opts, snap, journal, lease);
-    await journal.finish(logId, result.ok ? 'done' : 'failed', result.ok ? undefined : result.summary, { mode: opts.mode, ...(result.data as object) });
+    const result = await migrate(ctx, opts, snap, journal, lease, logId);
+    const interrupted = (result.data as { interrupted?: boolean } | undefined)?.interrupted === true;
+    await journal.finish(logId, result.ok ? 'done' : interrupted ? 'interrupted' : 'failed', result.ok ? undefined : result.summary, { mode: opts.mode, ...(result.data as object) });
     return result;
   } catch (e) {
     const f = e instanceof TransactionFailed ? e : undefined;
@@ -107,7 +111,7 @@ export async function runMigrate(ctx: StepContext, opts: MigrateOptions): Promis
   }
 }
 
-async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, journal: Journal, lease: RunLease): Promise<StepResult> {
+async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, journal: Journal, lease: RunLease, logId: number): Promise<StepResult> {
   const { client, cfg, emit } = ctx;
   let snap = snap0;
   const migrationId = journal.migrationId;
@@ -126,7 +130,7 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
   let recopy = false;
   if (!installed || bypassed.length) {
     const started = (await readCheckpoints(client, migrationId)).length > 0;
-    const complete = (await journal.phase()) === 'migrate';
+    const complete = (await readMigrationState(client, cfg)).copy?.complete === true;
     if (bypassed.length && complete) {
       // the copy is complete: only the programs whose checksums differ lost writes (compared after the re-install)
       emit({ type: 'warn', message: `${bypassed.join('; ')}: capture is installed again, then every program whose checksum differs is copied again` });
@@ -183,24 +187,17 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
     : byPartition ? { by: 'partition', programOf: byPartition } : { by: 'returning' };
   // rows older than the capture's install are inserted without ON CONFLICT (see "Speed" in src/move/copy.ts)
   const target: CopyTarget = { cfg, migrationId, columns: copiedColumns(snap, 'forward'), keyType: keyCol.type, fastPath: true };
-  const meter = new RateMeter();
+  const reporter = new ProgressReporter(emit, opts.mode, programs);
   const runStart = Date.now();
   let copiedThisRun = 0;
+  // the journal knows the copy's size from now on: status and a later start say where it stands (N% of it), and
+  // a terminal that shows this copy's bars (watch, a resume) takes the rows per key from here instead of counting
+  await journal.note(logId, { total: programs.reduce((n, p) => n + p.total, 0), ...(totals.size <= MAX_JOURNALED_KEYS ? { totals: Object.fromEntries(totals) } : {}) });
 
-  const overall = async () => {
-    const copied = programs.reduce((n, p) => n + Math.min(p.copied, p.total), 0);
-    const total = programs.reduce((n, p) => n + p.total, 0);
-    const rate = meter.rate(Date.now());
-    emit({
-      type: 'progress.overall', copied, total, rowsPerSec: rate, etaSec: eta(total - copied, rate), backlog: await captureBacklog(client, cfg, 'forward'),
-      paused: controls.paused, batchSize: controls.batchSize, maxRate: controls.maxRate, mode: opts.mode,
-    });
-  };
-  const report = (p: ProgramEntry, state?: ProgramState) => {
-    if (state) p.state = state;
-    const rate = p.state === 'copying' ? meter.rate(Date.now()) : 0;
-    emit({ type: 'progress', program: p.program, label: p.label, copied: Math.min(p.copied, p.total), total: p.total, rowsPerSec: rate, etaSec: eta(p.total - p.copied, rate), state: p.state });
-  };
+  const overall = async () => reporter.overall(await captureBacklog(client, cfg, 'forward'), controls);
+  const report = (p: ProgramEntry, state?: ProgramState) => reporter.program(p, state);
+  // where a resumed copy stands, before its first batch
+  for (const p of programs) report(p);
 
   const drain = (rounds: number) => drainLog(client, snap, cfg, 'forward', { limit: Math.max(controls.batchSize, 1000), maxRounds: rounds });
 
@@ -231,15 +228,17 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
     let shownPaused = false;
     while (controls.paused && !ctx.signal?.aborted) {
       if (!shownPaused) {
-        for (const p of active) report(p, 'paused');
+        reporter.setPaused(true, active);
         await overall();
         shownPaused = true;
       }
       await drain(5); // the backlog keeps shrinking while paused
       await sleep(1000, ctx.signal);
       controls = await readControls(client, cfg);
+      // the rate or batch changed from a terminal while paused: shown now, not only at resume
+      if (controls.paused && reporter.controlsChanged(controls)) await overall();
     }
-    if (shownPaused) for (const p of active) report(p, 'copying');
+    if (shownPaused) reporter.setPaused(false, active);
     if (ctx.signal?.aborted) throw new Interrupted();
   };
 
@@ -275,12 +274,16 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
             `from the rows the table holds now; rows written since the TRUNCATE come through the change log, so nothing is lost`,
         });
       } else if (r.restarted) emit({ type: 'warn', message: `${cfg.table} was rewritten (TRUNCATE, VACUUM FULL, CLUSTER or a rewriting ALTER TABLE): the copy of ${scope.id} starts over` });
+      const counts = new Map<ProgramEntry, number>();
       for (const [k, n] of r.copiedByProgram) {
         const p = byKey.get(k);
-        if (p) p.copied += n;
+        if (p) {
+          p.copied += n;
+          counts.set(p, (counts.get(p) ?? 0) + n);
+        }
       }
       copiedThisRun += r.copied;
-      meter.add(r.copied, Date.now());
+      reporter.batch(active, counts, r.copied);
       await drain(10);
       const touched = new Set([...r.copiedByProgram.keys()].map((k) => byKey.get(k)).filter((p): p is ProgramEntry => p !== undefined));
       for (const p of active.filter((x) => touched.has(x) || active.length === 1)) report(p);
@@ -289,7 +292,7 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
         guardStopShown = true;
         emit({ type: 'warn', message: `latency guard: its probe failed (${guard.probeError}); the guard stopped and no longer limits the copy (${controls.maxRate === null ? 'no rate limit now' : `--max-rate ${controls.maxRate} rows/s still applies`}; partwise pause / resume and the rate controls still work)` });
       }
-      const change = guard?.decide(meter.rate(Date.now()));
+      const change = guard?.decide(reporter.overallRate());
       if (change)
         emit({ type: 'info', message: change.rate === null
           ? `latency guard: commits take ${change.probeMs.toFixed(1)} ms (limit ${change.limitMs.toFixed(1)} ms): the guard no longer limits the copy`
@@ -404,7 +407,6 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
     return { ok: false, exitCode: EXIT.checksFailed, summary: `schema drift that cannot be repaired in place: ${final.refused.join('; ')}. Then ${RESUME}` };
   if (final.repaired.length) snap = final.snap;
   const recopied = recopy ? await recopyDiffering(client, snap, cfg, 'forward', emit) : [];
-  if (complete) await journal.setPhase('migrate');
   await overall();
   const backlog = await captureBacklog(client, cfg, 'forward');
   const seconds = (Date.now() - runStart) / 1000;
@@ -416,22 +418,4 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
     summary: `${copiedThisRun} row(s) copied in ${seconds.toFixed(1)} s (mode ${opts.mode}); ${complete ? 'every program is copied' : 'some programs are not copied yet'}${repairNote}${recopyNote}; change capture keeps ${cfg.newTable} in step (backlog ${backlog}). Next: partwise verify --data`,
     data: { copied: copiedThisRun, complete, backlog, repaired: repairs, recopied },
   };
-}
-
-/** The migrate flags as options; a string is a usage error. */
-export function migrateOptionsFromFlags(flags: Flags): MigrateOptions | string {
-  const mode = flags.mode;
-  if (mode !== 'one' && mode !== 'all' && mode !== 'gradual') return `migrate needs --mode one|all|gradual${mode ? ` (got ${mode})` : ''}`;
-  try {
-    return {
-      mode,
-      program: flags.program,
-      batchSize: intFlag(flags, 'batch-size', 1, 1_000_000),
-      maxRate: intFlag(flags, 'max-rate', 1, 100_000_000),
-      sleepMs: intFlag(flags, 'sleep-ms', 0, 600_000),
-      maxLatencyRatio: ratioFlag(flags, 'max-latency-ratio'),
-    };
-  } catch (e) {
-    return (e as Error).message;
-  }
 }

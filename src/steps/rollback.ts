@@ -61,7 +61,6 @@ async function rollbackBeforeSwap(ctx: StepContext): Promise<StepResult> {
     return { ok: false, exitCode: EXIT.failed, summary: `rollback failed: ${err.message}`, data: { error: err } };
   }
   await journal.finish(logId, 'done');
-  await journal.setPhase('created');
   return { ok: true, exitCode: EXIT.ok, summary: `rolled back: ${cfg.newTable}, its partitions and partwise's triggers are gone; ${cfg.schema}.${cfg.table} is as it was` };
 }
 
@@ -121,10 +120,7 @@ async function rollbackAfterSwap(ctx: StepContext): Promise<StepResult> {
       ],
     }, {
       gate: rollbackGate(cfg),
-      record: async (n) => {
-        await journal.finish(logId, 'done', undefined, { replayed: n });
-        await journal.setPhase('migrate');
-      },
+      record: (n) => journal.finish(logId, 'done', undefined, { replayed: n }),
     }));
   } catch (e) {
     const unchanged = `the transaction was rolled back: ${cfg.table} is still the partitioned table and ${cfg.oldTable} keeps receiving every write`;

@@ -1,28 +1,20 @@
-import { Journal } from '../journal/journal.js';
 import { EXIT } from '../events.js';
-import { qname } from '../db/quote.js';
+import { CHECKLIST, ROLLBACK_STEP } from '../registry/index.js';
+import { readMigrationState } from '../state/readState.js';
+import type { StateStepId } from '../state/migrationState.js';
 import type { StepContext, StepResult } from './context.js';
 
-/** Where the migration stands, from the journal (any terminal sees the same). */
+/** Where the migration stands (src/state/migrationState.ts): the phase, the copy, each step, the next step and why. */
 export async function runStatus(ctx: StepContext): Promise<StepResult> {
-  const journal = await Journal.find(ctx.client, ctx.cfg);
-  if (!journal) {
-    return { ok: true, exitCode: EXIT.ok, summary: `nothing started yet for ${ctx.cfg.schema}.${ctx.cfg.table}: run partwise check`, data: { phase: null, steps: [] } };
-  }
-  const steps = await journal.latest();
-  // a step left 'running' by a process that died is interrupted, not running
-  const alive = await ctx.client.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE application_name = 'partwise' AND pid <> pg_backend_pid()`);
-  const pids = new Set(alive.rows.map((r) => r.pid));
-  const withPid = await ctx.client.query<{ step: string; pid: number }>(
-    `SELECT DISTINCT ON (step) step, pid FROM partwise.step_log WHERE migration_id = $1 ORDER BY step, id DESC`, [journal.migrationId]);
-  const pidOf = new Map(withPid.rows.map((r) => [r.step, r.pid]));
-  const view = steps.map((s) => ({ ...s, status: s.status === 'running' && !pids.has(pidOf.get(s.step) ?? -1) ? 'interrupted' : s.status }));
-  const phase = await journal.phase();
-  const exists = await ctx.client.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [qname(ctx.cfg.schema, ctx.cfg.newTable)]);
-  return {
-    ok: true,
-    exitCode: EXIT.ok,
-    summary: `phase: ${phase}; ${ctx.cfg.newTable} ${exists.rows[0].ok ? 'exists' : 'does not exist'}`,
-    data: { phase, steps: view },
-  };
+  const s = await readMigrationState(ctx.client, ctx.cfg, { backlog: true });
+  const lines = [...CHECKLIST, ROLLBACK_STEP].map((d) => {
+    const v = s.steps[(d.stateOf ?? d.id) as StateStepId];
+    return `  ${d.key} ${d.title.padEnd(14)} ${v.state.padEnd(12)}${v.note ? ` ${v.note}` : ''}`;
+  });
+  for (const l of lines) ctx.emit({ type: 'info', message: l });
+  if (s.steps.finish.state !== 'pending') ctx.emit({ type: 'info', message: `    finish         ${s.steps.finish.state}${s.steps.finish.note ? ` ${s.steps.finish.note}` : ''}` });
+  if (s.controls && (s.phase === 'copying' || s.copy?.running))
+    ctx.emit({ type: 'info', message: `  controls: ${s.controls.paused ? 'PAUSED' : 'running'}, batch ${s.controls.batchSize} rows, rate ${s.controls.maxRate === null ? 'no limit' : `${s.controls.maxRate} rows/s`}${s.backlog !== null ? `; capture backlog ${s.backlog}` : ''}` });
+  const next = s.next ? `next: ${s.next.command} (${s.next.why})` : 'nothing left to do';
+  return { ok: true, exitCode: EXIT.ok, summary: `${s.table}: ${s.summary}. ${next}`, data: s };
 }

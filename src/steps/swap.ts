@@ -184,7 +184,6 @@ export async function runSwap(ctx: StepContext, opts: SwapOptions = {}): Promise
       // journaled in the same transaction: a swap that committed always has its reverse on record
       record: async (replayed) => {
         await journal.finish(logId, 'done', undefined, { ...record, replayed });
-        await journal.setPhase('swap');
       },
     });
   } catch (e) {

@@ -7,9 +7,10 @@ import { EXIT } from '../events.js';
 import { personError } from '../exec/errors.js';
 import { lockedTransaction } from '../exec/retry.js';
 import { withTransaction } from '../exec/transaction.js';
-import { Journal, PHASES } from '../journal/journal.js';
+import { Journal } from '../journal/journal.js';
 import { partitionForKey } from '../plan/planCreate.js';
 import { matchProgram } from '../move/programs.js';
+import { readMigrationState } from '../state/readState.js';
 import { describeMeasure, measurePlan, type ExplainJson, type PlanMeasure } from './explainPlan.js';
 import type { StepContext, StepResult } from './context.js';
 import { readPartitionedQualified } from './maintain.js';
@@ -84,12 +85,9 @@ async function largestProgram(client: pg.ClientBase, cfg: Config, plainName: str
 }
 
 /** Whether the live copy has begun: then the new table is migrate's, and test-insert only compares. */
-async function migrationStarted(client: pg.ClientBase, journal: Journal): Promise<boolean> {
-  const r = await client.query(
-    `SELECT EXISTS (SELECT 1 FROM partwise.step_log WHERE migration_id = $1 AND step = 'migrate') AS started`,
-    [journal.migrationId],
-  );
-  return r.rows[0].started === true;
+/** Whether migrate has started filling this copy (the migration's state: a copy created again starts empty). */
+async function migrationStarted(client: pg.ClientBase, cfg: Config): Promise<boolean> {
+  return (await readMigrationState(client, cfg)).copy !== null;
 }
 
 async function countKey(client: pg.ClientBase, cfg: Config, table: string, key: string): Promise<number> {
@@ -237,7 +235,7 @@ export async function runTestInsert(ctx: StepContext, opts: TestInsertOptions): 
   let copySkipped: string | null = null;
   try {
     if (t.swapped) copySkipped = 'after the swap the partitioned table holds every row: nothing to copy';
-    else if (await migrationStarted(client, journal)) copySkipped = 'the migration has started: the new table is filled by migrate, test-insert only compares';
+    else if (await migrationStarted(client, cfg)) copySkipped = 'the migration has started: the new table is filled by migrate, test-insert only compares';
     else if (!t.partitioned.constraints.some((c) => c.type === 'p')) copySkipped = `${t.partitionedName} has no primary key, so the sample could not be removed exactly: nothing copied`;
     if (copySkipped === null) {
       emit({ type: 'info', message: `copying up to ${opts.rows} row(s) of ${name} into ${partition.name}` });
@@ -274,8 +272,6 @@ export async function runTestInsert(ctx: StepContext, opts: TestInsertOptions): 
       emit({ type: 'info', message: `  source/partitioned: time ${c.timeRatio === null ? '-' : `${c.timeRatio.toFixed(2)}x`}, buffers ${c.buffersRatio === null ? '-' : `${c.buffersRatio.toFixed(2)}x`}` });
     }
     await journal.finish(logId, 'done', undefined, { copied: report.copied, removed, kept: report.kept, sourceRows, partitionedRows, comparisons });
-    const current = await journal.phase();
-    if (PHASES.indexOf(current as (typeof PHASES)[number]) < PHASES.indexOf('test-insert')) await journal.setPhase('test-insert');
     const kept = report.kept ? `${pks.length} sample row(s) kept (--keep)` : pks.length ? `${removed} sample row(s) removed` : 'nothing copied';
     const sub = comparisons.find((c) => c.form === 'subquery')!.partitioned;
     return {

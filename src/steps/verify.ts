@@ -6,6 +6,7 @@ import { EXIT } from '../events.js';
 import { columnDefinition, ident, qname } from '../plan/ddl.js';
 import { expectedListBound } from '../plan/listBound.js';
 import { newIndexName, ownerStatement, partitionForKey, withKey } from '../plan/planCreate.js';
+import { Journal } from '../journal/journal.js';
 import type { StepContext, StepResult } from './context.js';
 
 const item = (id: string, ok: boolean, title: string, reason: string, todo?: string, details?: string[]): CheckItem => ({
@@ -136,11 +137,15 @@ export function verifyStructure(snap: Snapshot, cfg: Config): CheckItem[] {
   return items;
 }
 
+/** Compares the structure; journaled when a journal exists (create made it), so every terminal sees the result. */
 export async function runVerify(ctx: StepContext): Promise<StepResult> {
+  const journal = await Journal.find(ctx.client, ctx.cfg);
+  const logId = await journal?.start('verify');
   const snap = await takeSnapshot(ctx.client, ctx.cfg);
   const items = verifyStructure(snap, ctx.cfg);
   for (const i of items) ctx.emit({ type: 'verify', item: i });
   const fails = items.filter((i) => i.status === 'fail');
+  if (journal && logId !== undefined) await journal.finish(logId, fails.length ? 'failed' : 'done', fails.length ? `${fails.length} difference(s)` : undefined);
   return {
     ok: fails.length === 0,
     exitCode: fails.length ? EXIT.checksFailed : EXIT.ok,

@@ -14,7 +14,7 @@ import pg from 'pg';
 import { App } from '../../src/screens/App.js';
 import { ColorProvider } from '../../src/screens/Theme.js';
 import type { AppSession } from '../../src/screens/session.js';
-import type { StepId } from '../../src/screens/steps.js';
+import type { ChecklistId as StepId } from '../../src/registry/index.js';
 import { runCommand } from '../../src/cli/commands.js';
 import { resolveConfig, type ConfigInput } from '../../src/config/config.js';
 import { openSession } from '../../src/db/session.js';

@@ -107,6 +107,12 @@ describe('checklist walk: create, verify, test insert, migrate, swap (real datab
   });
 
   it('Swap needs the table name typed exactly; a wrong name changes nothing', async () => {
+    // the swap asks only once the data is verified (before that it gets the state's answer, see errors.test.tsx)
+    await app.press('3');
+    await app.waitFor('3. Verify');
+    await app.press('d');
+    await app.waitFor(/3\. Verify\s+(✔ done|✘ failed)/, 60_000);
+    await app.waitFor('Data: row counts');
     await app.press('6');
     await app.waitFor('6. Swap');
     await app.press(KEY.enter);
@@ -119,10 +125,7 @@ describe('checklist walk: create, verify, test insert, migrate, swap (real datab
   });
 
   it('Swap with the table name typed swaps the tables (after verify --data)', async () => {
-    await app.press('3', 'd');
-    await app.waitFor(/3\. Verify\s+(✔ done|✘ failed)/, 60_000);
-    await app.waitFor('Data: row counts');
-    await app.press('6', KEY.enter);
+    await app.press(KEY.enter);
     await app.waitFor('Type petri_observations and press enter');
     // pasted in one piece with its enter, as a terminal (or tmux send-keys) delivers a paste
     await app.press(`petri_observations${KEY.enter}`);
