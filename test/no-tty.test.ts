@@ -2,14 +2,13 @@
  * Without an interactive terminal partwise never starts Ink (no raw-mode crash): it says which headless command to
  * use and exits 2, through the real bin/partwise.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { BIN, runCli } from './helpers/cli.js';
 import { envPrefix } from './helpers/env.js';
+import { hasTmux, tmuxServer } from './helpers/tmux.js';
 import { waitUntil } from './helpers/waitUntil.js';
 
 const INK_CRASH = /Raw mode is not supported|setRawMode|ERR_/;
@@ -39,21 +38,20 @@ describe('no TTY: no Ink app', () => {
     }
   });
 
-  const hasTmux = spawnSync('tmux', ['-V']).status === 0;
   it.skipIf(!hasTmux)('stdout a terminal but stdin a pipe (tmux): still no Ink, the same message', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'partwise-notty-'));
-    const socket = `partwise-notty-${randomBytes(4).toString('hex')}`;
+    const terminals = tmuxServer('partwise-notty');
     const out = join(dir, 'out');
     try {
       const cmd = `echo | ${envPrefix({ CI: undefined })} ${process.execPath} ${BIN} 2> ${out}; echo $? > ${out}.code; sleep 60`;
-      execFileSync('tmux', ['-L', socket, 'new-session', '-d', '-s', 'n', '-x', '100', '-y', '30', cmd]);
+      terminals.open('n', cmd);
       await waitUntil(() => existsSync(`${out}.code`), { what: 'partwise to exit in tmux', last: () => (existsSync(out) ? readFileSync(out, 'utf8') : '(no output yet)') });
       expect(readFileSync(`${out}.code`, 'utf8').trim()).toBe('2');
       const err = readFileSync(out, 'utf8');
       expect(err).toContain('needs an interactive terminal');
       expect(err).not.toMatch(INK_CRASH);
     } finally {
-      spawnSync('tmux', ['-L', socket, 'kill-server']);
+      terminals.kill();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -1,17 +1,21 @@
 /**
- * bin/partwise in real terminals: a tmux server of its own (its own socket), one session per terminal. No fixed
+ * bin/partwise in real terminals: a tmux server of its own (its socket in the run's temporary directory, removed with
+ * it: tmux leaves it behind when the server ends), one session per terminal. No fixed
  * sleeps: every key is followed by waiting for the screen it produces (capture-pane), so a key is never sent before
  * the screen it is meant for is drawn.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { waitUntil } from './waitUntil.js';
 
 export const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 
 export function tmuxServer(prefix: string) {
-  const socket = `${prefix}-${randomBytes(4).toString('hex')}`;
-  const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+  const socket = join(tmpdir(), `${prefix}-${randomBytes(4).toString('hex')}`);
+  const tmux = (...args: string[]) => execFileSync('tmux', ['-S', socket, ...args], { encoding: 'utf8' });
   return {
     tmux,
     /** a new terminal (cols x rows) running the shell command `cmd` */
@@ -19,9 +23,10 @@ export function tmuxServer(prefix: string) {
       tmux('new-session', '-d', '-s', name, '-x', String(cols), '-y', String(rows), cmd);
       return terminal(tmux, name);
     },
-    /** ends every terminal of this server */
+    /** ends every terminal of this server, and removes its socket */
     kill() {
-      spawnSync('tmux', ['-L', socket, 'kill-server']);
+      spawnSync('tmux', ['-S', socket, 'kill-server']);
+      rmSync(socket, { force: true });
     },
   };
 }
