@@ -40,7 +40,8 @@ describe('maintain on the demo: the auto-partition trigger failed, rows landed i
       expect((await runCreate(ctx)).exitCode).toBe(0);
       const c = ctx.client;
       // the trigger's CREATE TABLE ... PARTITION OF needs ACCESS EXCLUSIVE on the parent: a reader holding it makes
-      // the trigger give up after its lock_timeout; the lookup insert still succeeds (postgres-facts 12)
+      // the trigger give up after its lock_timeout; the lookup insert still succeeds
+      // (docs/behaviours/creating-a-partition-locks-the-parent.md)
       await holder.query(`BEGIN; LOCK TABLE public.petri_observations_partitioned IN ACCESS SHARE MODE`);
       const notices: string[] = [];
       c.on('notice', (n) => notices.push(n.message ?? ''));

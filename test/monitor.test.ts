@@ -72,7 +72,8 @@ describe('the monitor reads partition sizes in one query', () => {
       const def = byName(sizes, 'obs_default');
       expect(def).toMatchObject({ isDefault: true, bound: 'DEFAULT', label: null, keyValue: null, hasRows: false });
       expect(sizes.defaultHasRows).toBe(false);
-      // a partitioned table's parent holds nothing itself: the totals are the sum over the leaves (postgres-facts 20)
+      // a partitioned table's parent holds nothing itself: the totals are the sum over the leaves
+      // (docs/behaviours/count-only-parent-is-zero.md)
       expect(sizes.totals.totalBytes).toBe(sizes.rows.reduce((a, r) => a + r.totalBytes, 0));
       expect(sizes.totals.totalBytes).toBeGreaterThan(0); // the primary key's index exists on every leaf, even empty
     } finally {

@@ -70,7 +70,7 @@ describe('list bounds as the server prints them', () => {
   });
 });
 
-describe('BEFORE triggers that assign the key (postgres-facts 28)', () => {
+describe('BEFORE triggers that assign the key (docs/behaviours/before-trigger-cannot-move-a-row.md)', () => {
   it('finds assignments to the key, quoted or not, and ignores comparisons', () => {
     expect(triggerAssignsKey('BEGIN NEW.program_id := (SELECT 1); RETURN NEW; END', 'program_id')).toBe(true);
     expect(triggerAssignsKey('begin new."program_id" = x; return new; end', 'program_id')).toBe(true);

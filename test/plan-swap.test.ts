@@ -63,7 +63,7 @@ describe('planSwap on quoted mixed-case names and hostile old/new table names', 
         expect(plan.statements).toContain(`ALTER INDEX "Shop".${JSON.stringify(p.original)} RENAME TO ${JSON.stringify(p.onOld).replace(/\\"/g, '""')}`);
       }
       expect(new Set(pairs.map((p) => p.onOld)).size).toBe(pairs.length);
-      // replica identity on the parent and every partition (postgres-facts 26)
+      // replica identity on the parent and every partition (docs/behaviours/replica-identity-does-not-propagate.md)
       const ri = plan.statements.filter((s) => s.endsWith('REPLICA IDENTITY FULL'));
       expect(ri.length).toBe(1 + snap.target!.partitions.length);
 

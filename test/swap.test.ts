@@ -84,7 +84,8 @@ describe('swap, then rollback: every dependent object kind on the right table', 
         expect.stringMatching(/view public\.petri_observations_recent reads/), expect.stringMatching(/function public\.count_program/),
       ]));
 
-      // publications list leaf partitions unless publish_via_partition_root (postgres-facts 26): said, not changed
+      // publications list leaf partitions unless publish_via_partition_root
+      // (docs/behaviours/publication-lists-leaf-partitions.md): said, not changed
       expect(events.some((e) => e.type === 'warn' && /partwise_demo_pub.*publish_via_partition_root = false/.test(e.message))).toBe(true);
       const after = await bindings(ctx.client);
       expect(after.relkind).toBe('p');
@@ -198,7 +199,8 @@ describe('swap, then rollback: every dependent object kind on the right table', 
       const dropped = await runFinish(ctx, { dropOld: true });
       expect(dropped.exitCode, dropped.summary).toBe(0);
       expect((await ctx.client.query(`SELECT to_regclass('public.petri_observations_old') IS NULL AS gone`)).rows[0].gone).toBe(true);
-      // the serial default survived the drop: its sequence belongs to the partitioned table now (postgres-facts 4)
+      // the serial default survived the drop: its sequence belongs to the partitioned table now
+      // (docs/behaviours/serial-sequence-follows-its-owner.md)
       const ins = await ctx.client.query(`INSERT INTO public.petri_observations (program_id) SELECT program_id FROM public.pilot_programs LIMIT 1 RETURNING legacy_no`);
       expect(ins.rows[0].legacy_no).toBeGreaterThan(0);
     } finally {

@@ -57,7 +57,8 @@ describe('test-insert on the demo', () => {
       expect(literal.partitioned.partitions).toBe(partitions);
       expect(literal.partitioned.prunedAtPlan).toBe(partitions - 1);
       expect(literal.partitioned.neverExecuted).toEqual([]);
-      // subquery key: every partition is in the plan, all but one never executed (postgres-facts 22)
+      // subquery key: every partition is in the plan, all but one never executed
+      // (docs/behaviours/subquery-key-prunes-at-execution.md)
       expect(subquery.partitioned.scanned).toEqual([report.partition]);
       expect(subquery.partitioned.neverExecuted).toHaveLength(partitions - 1);
       expect(subquery.partitioned.neverExecuted).not.toContain(report.partition);

@@ -1,5 +1,6 @@
 -- Roles that default privileges grant new tables to, when the current role creates a table in schema $1.
--- Supabase grants ALL to anon/authenticated/service_role this way (postgres-facts 24).
+-- Supabase grants ALL to anon/authenticated/service_role this way
+-- (docs/behaviours/default-privileges-reach-new-tables-and-partitions.md).
 SELECT DISTINCT CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(g.grantee) END AS grantee
 FROM pg_default_acl da, aclexplode(da.defaclacl) g
 WHERE da.defaclobjtype = 'r'

@@ -1,5 +1,6 @@
--- Objects bound to the table by OID (postgres-facts 9): views and materialized views (through their
--- rewrite rules) and SQL functions with BEGIN ATOMIC bodies (PG14+), found through pg_depend. $1 = oid.
+-- Objects bound to the table by OID (docs/behaviours/rename-leaves-oid-bindings-behind.md): views and materialized
+-- views (through their rewrite rules) and SQL functions with BEGIN ATOMIC bodies (PG14+), found through pg_depend.
+-- $1 = oid.
 -- options/owner/comment/index_defs/grants let the swap recreate a view or materialized view exactly
 -- (CREATE OR REPLACE VIEW resets reloptions such as security_invoker unless they are given again).
 SELECT DISTINCT

@@ -1,5 +1,5 @@
 -- Non-internal triggers on a relation ($1 = oid), with their function's source so the planner can spot a
--- BEFORE trigger that assigns the partition key (postgres-facts 28).
+-- BEFORE trigger that assigns the partition key (docs/behaviours/before-trigger-cannot-move-a-row.md).
 SELECT tg.tgname AS name,
        pg_get_triggerdef(tg.oid, false) AS def,
        tg.tgenabled::text AS enabled,

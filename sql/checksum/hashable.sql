@@ -1,7 +1,8 @@
 -- Which column types hash_record_extended() can hash directly ($1 = type oids): those with a default hash
 -- operator class (enums included). Domains resolve to their base type, arrays to their element type. The others
 -- (json, geometric types, composites, varchar which borrows text's class) are hashed as text: same session on
--- both sides, so the text form is the same (postgres-facts 19).
+-- both sides, so the text form is the same (docs/behaviours/text-form-follows-session-settings.md,
+-- docs/behaviours/json-has-no-hash-function.md).
 WITH hashops AS (
   SELECT oc.opcintype FROM pg_catalog.pg_opclass oc JOIN pg_catalog.pg_am am ON am.oid = oc.opcmethod
    WHERE am.amname = 'hash' AND oc.opcdefault

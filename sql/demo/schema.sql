@@ -72,8 +72,9 @@ CREATE VIEW public.petri_observations_recent AS
 GRANT SELECT ON public.petri_observations_recent TO authenticated, service_role;
 
 -- The child table references (observation_id, program_id): a foreign key into a partitioned table must
--- reference columns that include the partition key (postgres-facts 1). This is the shape `partwise check`
--- asks for; a foreign key by observation_id alone would be reported as a blocker for the swap.
+-- reference columns that include the partition key (docs/behaviours/foreign-key-into-partitioned-table.md). This
+-- is the shape `partwise check` asks for; a foreign key by observation_id alone would be reported as a blocker for
+-- the swap.
 ALTER TABLE public.petri_observations
   ADD CONSTRAINT petri_observations_observation_program_key UNIQUE (observation_id, program_id);
 

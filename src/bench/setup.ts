@@ -29,8 +29,9 @@ export async function engineSession(config: pg.ClientConfig, cfg: Config = resol
 }
 
 /**
- * Foreign keys into the table that do not contain the partition key make the swap refuse (postgres-facts 1): the
- * demo's petri_images has one. The benchmark drops such referencing tables and says so.
+ * Foreign keys into the table that do not contain the partition key make the swap refuse
+ * (docs/behaviours/foreign-key-into-partitioned-table.md): the demo's petri_images has one. The benchmark drops such
+ * referencing tables and says so.
  */
 export async function dropSwapBlockers(ctx: StepContext): Promise<string[]> {
   const snap = await takeSnapshot(ctx.client, ctx.cfg);
@@ -38,7 +39,7 @@ export async function dropSwapBlockers(ctx: StepContext): Promise<string[]> {
   const notes: string[] = [];
   for (const f of blocked) {
     await ctx.client.query(`DROP TABLE IF EXISTS ${qname(f.fromSchema, f.fromTable)}`);
-    notes.push(`${f.fromSchema}.${f.fromTable} was dropped before the run: its foreign key ${f.name} references ${ctx.cfg.table} by (${f.refColumns.join(', ')}) without ${ctx.cfg.key}, which makes partwise swap refuse (postgres-facts 1)`);
+    notes.push(`${f.fromSchema}.${f.fromTable} was dropped before the run: its foreign key ${f.name} references ${ctx.cfg.table} by (${f.refColumns.join(', ')}) without ${ctx.cfg.key}, which makes partwise swap refuse (docs/behaviours/foreign-key-into-partitioned-table.md)`);
   }
   return notes;
 }

@@ -1,7 +1,10 @@
 import { formatBytes } from '../format.js';
 import type { PartitionSizes } from './partitionSizes.js';
 
-/** The hint shown whenever the default partition holds rows (postgres-facts 15). */
+/**
+ * The hint shown whenever the default partition holds rows
+ * (docs/behaviours/rows-without-a-partition-go-to-the-default.md).
+ */
 export const DEFAULT_ROWS_HINT = 'the default partition holds rows: a partition is missing for them; run partwise maintain --yes';
 
 const when = (d: Date | null) => (d ? d.toISOString().slice(0, 16).replace('T', ' ') : '-');

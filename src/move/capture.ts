@@ -1,7 +1,7 @@
 /**
  * Change capture: a change-log table filled by a trigger on the table the application writes, replayed into the
- * other table (postgres-facts 16). Never a direct-apply trigger: that resurrects rows deleted while a copy batch
- * was in flight.
+ * other table (docs/behaviours/batched-copy-resurrects-deletes.md). Never a direct-apply trigger: that resurrects
+ * rows deleted while a copy batch was in flight.
  *
  * The trigger only appends the row's primary key (OLD and, when it changed, NEW) to partwise.<log>; it is
  * SECURITY DEFINER with a fixed search_path and depends on nothing of partwise's own session, so the application's

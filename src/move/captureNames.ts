@@ -53,7 +53,10 @@ export function requireKeyColumns(table: TableInfo): Column[] {
   return cols;
 }
 
-/** Live, non-generated columns (postgres-facts 5, 6): present in the original and, when known, in the other table. */
+/**
+ * Live, non-generated columns (docs/behaviours/generated-columns-not-insertable.md,
+ * docs/behaviours/insert-select-star-is-by-position.md): present in the original and, when known, in the other table.
+ */
 export function copiedColumns(snap: Snapshot, direction: Direction): Column[] {
   const other = otherTable(snap, direction);
   return originalTable(snap, direction).columns.filter(

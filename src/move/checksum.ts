@@ -1,8 +1,9 @@
 /**
  * verify --data: per program, row count and an order-independent checksum of every stored column, on both sides in
- * one REPEATABLE READ snapshot of one session (postgres-facts 19). sum() of 64-bit hashes as numeric: bit_xor would
- * cancel duplicate pairs. Keys still in the change log at that snapshot are left out on both sides: their replay is
- * pending, so a difference there is not a mismatch.
+ * one REPEATABLE READ snapshot of one session (docs/behaviours/text-form-follows-session-settings.md,
+ * docs/behaviours/json-has-no-hash-function.md). sum() of 64-bit hashes as numeric: bit_xor would cancel duplicate
+ * pairs. Keys still in the change log at that snapshot are left out on both sides: their replay is pending, so a
+ * difference there is not a mismatch.
  */
 import type pg from 'pg';
 import type { Column, Snapshot } from '../catalog/types.js';

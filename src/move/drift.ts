@@ -1,7 +1,9 @@
 /**
- * Schema drift (postgres-facts 6, 31): the source's structure changing after create. migrate checks the columns'
- * cheap fingerprint before every batch and repairs the copy when it changes (src/steps/repairCopy.ts); a column added
- * to the copy is back-filled from the source, so rows copied or replayed before it existed get its value.
+ * Schema drift: the source's structure changing after create (columns are matched by name, never by position, and
+ * are added to the copy's parent: docs/behaviours/insert-select-star-is-by-position.md,
+ * docs/behaviours/columns-added-to-the-parent-only.md). migrate checks the columns' cheap fingerprint before every
+ * batch and repairs the copy when it changes (src/steps/repairCopy.ts); a column added to the copy is back-filled from
+ * the source, so rows copied or replayed before it existed get its value.
  */
 import type pg from 'pg';
 import type { Column } from '../catalog/types.js';

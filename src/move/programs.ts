@@ -41,9 +41,9 @@ export function copiedOf(entry: Pick<ProgramEntry, 'program' | 'keys'>, copiedBy
 
 /**
  * The program each partition of the new table holds, when each holds one program's rows: every lookup key has its
- * own one-value partition (found by bound, postgres-facts 21), so the others (default, strays) hold keys without a
- * lookup row only. null otherwise (a lookup key without its partition sends its rows to the default, which then
- * mixes programs), or when REST_PROGRAM is itself a key: the copy then counts per key with RETURNING.
+ * own one-value partition (found by bound, docs/behaviours/list-bound-text.md), so the others (default, strays) hold
+ * keys without a lookup row only. null otherwise (a lookup key without its partition sends its rows to the default,
+ * which then mixes programs), or when REST_PROGRAM is itself a key: the copy then counts per key with RETURNING.
  */
 export function partitionPrograms(snap: Snapshot, keyType: string, keys: Iterable<string>): Map<number, string> | null {
   const parts = snap.target?.partitions ?? [];

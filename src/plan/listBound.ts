@@ -1,7 +1,8 @@
 /**
  * The text PostgreSQL prints (pg_get_expr of relpartbound) for a one-value LIST partition. Used to find the
- * partition of a key by its bound, never by its name (postgres-facts 21, 31). ruleutils prints int4 and numeric
- * constants bare unless negative, every other type as a quoted literal without a cast.
+ * partition of a key by its bound, never by its name (docs/behaviours/list-bound-text.md,
+ * docs/behaviours/like-underscore-matches-any-character.md). ruleutils prints int4 and numeric constants bare unless
+ * negative, every other type as a quoted literal without a cast.
  */
 export function expectedListBound(keyType: string, keyText: string): string {
   const bare =

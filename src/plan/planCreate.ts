@@ -30,7 +30,10 @@ export function newIndexName(sourceTable: string, newTable: string, sourceIndex:
   return fitIdentifier(sourceIndex.startsWith(sourceTable) ? newTable + sourceIndex.slice(sourceTable.length) : `${newTable}_${sourceIndex}`);
 }
 
-/** PK / UNIQUE columns on a partitioned table must include the partition key (postgres-facts 1). */
+/**
+ * PK / UNIQUE columns on a partitioned table must include the partition key
+ * (docs/behaviours/partitioned-uniqueness-limits.md).
+ */
 export function withKey(columns: string[], key: string): string[] {
   return columns.includes(key) ? columns : [...columns, key];
 }
@@ -65,7 +68,10 @@ export function ownerStatement(table: string, owner: string): string {
   return `ALTER TABLE ${table} OWNER TO ${ident(owner)}`;
 }
 
-/** Notes for the application: what changes when PK/UNIQUE get the key (postgres-facts 1). */
+/**
+ * Notes for the application: what changes when PK/UNIQUE get the key
+ * (docs/behaviours/on-conflict-needs-the-extended-key.md).
+ */
 export function uniquenessNotes(source: TableInfo, cfg: Config): string[] {
   const notes: string[] = [];
   for (const c of source.constraints.filter((x) => (x.type === 'p' || x.type === 'u') && !x.inherited)) {
@@ -93,7 +99,8 @@ function plpgsqlTemplate(sql: string, partVar: string): string {
 /**
  * The auto-partition trigger: new lookup rows get a partition at once. SECURITY DEFINER with a fixed search_path
  * and a short lock_timeout; any failure is a WARNING, never an error, so the lookup insert always succeeds
- * (postgres-facts 12). Rows of a key without partition land in the default partition; `maintain` moves them.
+ * (docs/behaviours/creating-a-partition-locks-the-parent.md). Rows of a key without partition land in the default
+ * partition; `maintain` moves them.
  */
 export function autoPartitionFunction(snap: Snapshot, cfg: Config, fnName: string): string {
   const source = snap.source!;
@@ -173,7 +180,8 @@ export function planCreate(snap: Snapshot, cfg: Config): Plan {
 
   // 1. The parent with columns, constraints, RLS, policies, grants, comments: one transaction, never exposed.
   const defs: string[] = [];
-  // the key becomes NOT NULL through the primary key (postgres-facts 2); check counts NULL keys beforehand
+  // the key becomes NOT NULL through the primary key (docs/behaviours/primary-key-makes-key-not-null.md); check
+  // counts NULL keys beforehand
   for (const c of source.columns) defs.push(columnDefinition(c));
   const later: string[] = [];
   const locks: LockInfo[] = [{ mode: 'ACCESS EXCLUSIVE', on: parent, why: 'new table, not yet in use' }];
@@ -188,7 +196,8 @@ export function planCreate(snap: Snapshot, cfg: Config): Plan {
       else later.push(`ALTER TABLE ${parent} ADD CONSTRAINT ${ident(c.name)} ${c.def}`);
     } else if (c.type === 'x') warnings.push(`EXCLUSION constraint ${c.name} is not carried over: re-create it by hand if it includes ${cfg.key} with =`);
     else if (c.type === 'f') {
-      // FKs from a partitioned table cannot be NOT VALID (postgres-facts 7): add them now, while empty
+      // FKs from a partitioned table cannot be NOT VALID
+      // (docs/behaviours/no-not-valid-foreign-key-from-partitioned-table.md): add them now, while empty
       const def = !c.validated && c.def.endsWith(' NOT VALID') ? c.def.slice(0, -' NOT VALID'.length) : c.def;
       if (!c.validated) warnings.push(`foreign key ${c.name} is NOT VALID on the source; on the new table it is validated, so rows violating it would fail to copy`);
       later.push(`ALTER TABLE ${parent} ADD CONSTRAINT ${ident(c.name)} ${def}`);
@@ -209,7 +218,8 @@ export function planCreate(snap: Snapshot, cfg: Config): Plan {
   });
 
   // 2. Secondary indexes, created on the parent while it is empty: instant, and every partition (present and
-  // future) gets them automatically (postgres-facts 13: never create them again per partition).
+  // future) gets them automatically (docs/behaviours/parent-indexes-reach-every-partition.md: never create them again
+  // per partition).
   for (const ix of source.indexes.filter((i) => !i.backsConstraint && i.isValid)) {
     const name = newIndexName(cfg.table, cfg.newTable, ix.name);
     const sql = indexStatement(ix, parent, name, cfg.key, warnings);

@@ -1,7 +1,7 @@
 /**
  * The swap: one transaction that puts the partitioned copy in the original's place, and its exact reverse.
  * Pure: snapshot (taken before the swap) + config -> statements. Objects bound by OID stay with the renamed original
- * (postgres-facts 9); everything the snapshot lists is carried over here.
+ * (docs/behaviours/rename-leaves-oid-bindings-behind.md); everything the snapshot lists is carried over here.
  *
  * Names during `statements`: until the two table renames, cfg.table is the original and cfg.newTable the copy;
  * after them cfg.table is the partitioned table and cfg.oldTable the original. `reverse` runs in the post-swap
@@ -117,7 +117,10 @@ function replicaIdentityClause(t: TableInfo): string | null {
   }
 }
 
-/** Replica identity on the parent and on every partition: it does not propagate (postgres-facts 26). */
+/**
+ * Replica identity on the parent and on every partition: it does not propagate
+ * (docs/behaviours/replica-identity-does-not-propagate.md).
+ */
 function replicaIdentityStatements(snap: Snapshot, cfg: Config, parent: string): string[] {
   const src = snap.source!;
   const clause = replicaIdentityClause(src);
@@ -196,7 +199,7 @@ export function planSwap(snap: Snapshot, cfg: Config, inputs: SwapInputs = {}): 
   if (blocked.length) {
     throw new PlanError(
       `foreign key(s) ${blocked.map((f) => `${f.fromSchema}.${f.fromTable}.${f.name}`).join(', ')} reference ${cfg.table} without ${cfg.key}; ` +
-        `a partitioned table can only be referenced through columns including the key (postgres-facts 1). Make them composite, then swap.`,
+        `a partitioned table can only be referenced through columns including the key (docs/behaviours/foreign-key-into-partitioned-table.md). Make them composite, then swap.`,
     );
   }
 
@@ -264,7 +267,8 @@ export function planSwap(snap: Snapshot, cfg: Config, inputs: SwapInputs = {}): 
   // after a rollback the copy keeps the owner create gives it.
   fwd.push(...ownerStatements(snap, cfg));
 
-  // 5. Sequences: serial sequences follow the table (postgres-facts 4); identities continue above the maximum.
+  // 5. Sequences: serial sequences follow the table (docs/behaviours/serial-sequence-follows-its-owner.md);
+  // identities continue above the maximum.
   for (const seq of src.sequences) {
     const col = src.columns.find((c) => c.name === seq.columnName);
     if (!col) continue;
@@ -280,8 +284,9 @@ export function planSwap(snap: Snapshot, cfg: Config, inputs: SwapInputs = {}): 
     }
   }
 
-  // 6. Business triggers: created on the partitioned parent only (postgres-facts 30), disabled on the old table
-  // so reverse replay does not fire them (postgres-facts 29); re-enabled by the reverse.
+  // 6. Business triggers: created on the partitioned parent only
+  // (docs/behaviours/row-trigger-cloned-to-partitions.md), disabled on the old table so reverse replay does not fire
+  // them (docs/behaviours/trigger-enable-modes.md); re-enabled by the reverse.
   for (const t of carriedTriggers(src)) {
     const exists = tgt.triggers.some((x) => x.name === t.name);
     if (exists) notes.push(`trigger ${t.name} already exists on ${cfg.newTable}; kept as it is there`);

@@ -15,7 +15,10 @@ import { publicationItems } from '../plan/publications.js';
 import { carryProblems } from '../plan/carryLimits.js';
 import { derivedName } from '../config/names.js';
 
-/** A BEFORE row trigger whose function assigns the key cannot work on a partitioned table (postgres-facts 28). */
+/**
+ * A BEFORE row trigger whose function assigns the key cannot work on a partitioned table
+ * (docs/behaviours/before-trigger-cannot-move-a-row.md).
+ */
 export function triggerAssignsKey(functionSource: string, key: string): boolean {
   const quoted = `"${key.replace(/"/g, '""')}"`;
   const name = key === key.toLowerCase() && /^[a-z_][a-z0-9_]*$/.test(key) ? `(?:${escapeRe(quoted)}|${escapeRe(key)})` : escapeRe(quoted);
@@ -144,8 +147,9 @@ function sourceChecks(snap: Snapshot, source: TableInfo, cfg: Config): CheckItem
     : item('foreign-keys-in', 'ok', 'Foreign keys referencing the table', fkCarried.length ? `${fkCarried.length}, all include ${cfg.key}: recreated on the new table at the swap` : 'none',
         undefined, fkCarried.map((f) => `${f.fromSchema}.${f.fromTable}.${f.name}: ${f.def}`)));
 
-  // postgres-facts (reproduced by the benchmark's writer): a key-changing UPDATE moves the row to another partition;
-  // a concurrent UPDATE or DELETE of that row then fails with 40001 instead of waiting for it
+  // a key-changing UPDATE moves the row to another partition
+  // (docs/behaviours/key-update-moves-the-row-concurrent-writers-get-40001.md); a concurrent UPDATE or DELETE of that
+  // row then fails with 40001 instead of waiting for it
   items.push(item('key-updates', 'warn', `Updates that change ${cfg.key}`,
     `after the swap such an update moves the row to another partition; a concurrent update or delete of the same row then fails with a serialization error (40001) instead of waiting`,
     'make sure the application retries transactions on SQLSTATE 40001 (most drivers and ORMs can), or never changes the key'));

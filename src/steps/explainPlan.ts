@@ -2,7 +2,7 @@
  * Reading an EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) result: time, buffers, and which partitions really ran.
  * With a subquery key (`key = (SELECT ... LIMIT 1)`) pruning happens at execution: every partition is in the plan
  * and the pruned ones show `Actual Loops` = 0 ("never executed"), or are counted in "Subplans Removed" when pruned
- * at executor start-up (postgres-facts 22). Pure: no I/O.
+ * at executor start-up (docs/behaviours/subquery-key-prunes-at-execution.md). Pure: no I/O.
  */
 
 export interface PlanMeasure {

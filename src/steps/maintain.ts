@@ -46,9 +46,10 @@ export async function maintainTarget(client: pg.ClientBase, cfg: Config): Promis
 }
 
 /**
- * The safe move of one key's rows out of the default partition (postgres-facts 14), as one step:
- * a standalone table LIKE the parent with a validated CHECK (key = X) and the partitions' RLS, policies and grants,
- * then, under lock_timeout, the default locked, its X rows moved by DELETE ... RETURNING, and the table attached.
+ * The safe move of one key's rows out of the default partition
+ * (docs/behaviours/default-partition-blocks-a-new-partition.md), as one step: a standalone table LIKE the parent with
+ * a validated CHECK (key = X) and the partitions' RLS, policies and grants, then, under lock_timeout, the default
+ * locked, its X rows moved by DELETE ... RETURNING, and the table attached.
  *
  * Why not a validated CHECK (key <> X) on the default: it cannot validate while X's rows are still there, so the
  * rows have to move first anyway. Why not CREATE TABLE ... PARTITION OF: it fails ("would be violated by some row")

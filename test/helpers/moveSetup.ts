@@ -27,7 +27,10 @@ export async function connect(config: pg.ClientConfig): Promise<pg.Client> {
   return c;
 }
 
-/** The demo's child table references observation_id alone, which create treats as a blocker (postgres-facts 1). */
+/**
+ * The demo's child table references observation_id alone, which create treats as a blocker
+ * (docs/behaviours/foreign-key-into-partitioned-table.md).
+ */
 export async function dropDemoForeignKeysIn(client: pg.Client): Promise<void> {
   await client.query(`DO $$ DECLARE r record; BEGIN
     FOR r IN SELECT conname, conrelid::regclass AS rel FROM pg_constraint

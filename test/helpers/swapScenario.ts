@@ -14,9 +14,12 @@ import { runVerifyData } from '../../src/steps/verifyData.js';
 import type { StepContext } from '../../src/steps/context.js';
 import { withClient } from './db.js';
 
-/** Every object kind postgres-facts 9 lists, on the demo table. Handles both demo FK shapes (single or composite). */
+/**
+ * Every object kind docs/behaviours/rename-leaves-oid-bindings-behind.md lists, on the demo table. Handles both demo
+ * FK shapes (single or composite).
+ */
 export const EXTRA_OBJECTS = `
--- the foreign key into the table must contain the partition key (postgres-facts 1): make it composite
+-- the foreign key into the table must contain the partition key (docs/behaviours/foreign-key-into-partitioned-table.md): make it composite
 ALTER TABLE public.petri_images ADD COLUMN IF NOT EXISTS program_id uuid;
 UPDATE public.petri_images i SET program_id = o.program_id FROM public.petri_observations o WHERE o.observation_id = i.observation_id AND i.program_id IS NULL;
 DO $$

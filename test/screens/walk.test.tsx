@@ -14,8 +14,8 @@ describe('checklist walk: create, verify, test insert, migrate, swap (real datab
   beforeAll(async () => {
     fx = await demoDatabase({ rows: 6000, programs: 30 });
     // The demo's child table references petri_observations by observation_id alone, which a partitioned table cannot
-    // carry (postgres-facts 1): swap refuses it (shown in errors.test.tsx). This walk is about the screens, so the DBA's
-    // fix is applied up front.
+    // carry (docs/behaviours/foreign-key-into-partitioned-table.md): swap refuses it (shown in errors.test.tsx). This
+    // walk is about the screens, so the DBA's fix is applied up front.
     await fx.admin.query(`DROP TABLE public.petri_images`);
     app = await renderApp(fx, { initialStep: 'create' });
     await app.waitFor('2. Create');
