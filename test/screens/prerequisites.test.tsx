@@ -70,6 +70,8 @@ describe('Prerequisites screen, help overlay, keys (real database)', () => {
       await app.press('s');
       await app.waitFor((f) => f.includes('2. Create') && !f.includes('lines)'));
       await app.press('q');
+      // the quit runs after the key's render: wait for it rather than read exits at once
+      expect(await app.waitForExit()).toBe(0);
       expect(app.exits).toEqual([0]);
     } finally {
       await app.close();
