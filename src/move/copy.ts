@@ -50,10 +50,12 @@
 import type pg from 'pg';
 import type { Column } from '../catalog/types.js';
 import type { Config } from '../config/config.js';
-import { ident, qname } from '../db/quote.js';
+import { qname } from '../db/quote.js';
 import { lockCapture, TRUNCATED_FILENODE } from './capture.js';
 import { captureNames } from './captureNames.js';
 import { withTransaction } from '../exec/transaction.js';
+import { batchCounter } from './copyCount.js';
+import { copyInsertParams, copyInsertSql, type KeyFilter, type XminBand } from './copyInsert.js';
 
 /** What one run of the copy walks: all rows, one program, or the keys without a lookup row. */
 export type Scope =
@@ -188,15 +190,6 @@ export interface BatchOptions {
   count?: ProgressCount;
 }
 
-/** Rows this transaction (subtransactions included) has inserted into each partition so far. */
-async function insertedByPartition(client: pg.ClientBase, oids: number[]): Promise<Map<number, number>> {
-  const r = await client.query<{ oid: string; n: string }>(
-    `SELECT p.oid::int8 AS oid, pg_catalog.pg_stat_get_xact_tuples_inserted(p.oid) AS n FROM unnest($1::oid[]) AS p(oid)`,
-    [oids],
-  );
-  return new Map(r.rows.map((x) => [Number(x.oid), Number(x.n)]));
-}
-
 /**
  * One batch: up to `blocks` heap blocks of the scope, in one transaction with its checkpoint. `excludeKeys`:
  * for 'all', programs already finished on their own; for 'rest', every program with a lookup row.
@@ -225,80 +218,37 @@ export async function copyBatch(
     }
     const from = c.nextBlock;
     const to = Math.min(c.endBlock, from + Math.max(1, Math.floor(blocks)));
-    const copiedByProgram = new Map<string, number>();
+    let copiedByProgram = new Map<string, number>();
     let copied = 0;
     let path: BatchPath | null = null;
     let countMismatch = false;
     if (to > from) {
-      const cols = t.columns.map((x) => ident(x.name)).join(', ');
-      const k = `s.${ident(cfg.key)}`;
-      const filter = scope.kind === 'key' ? `${k} = $3::${t.keyType}` : `${k} IS NOT NULL AND NOT (${k} = ANY($3::text[]::${t.keyType}[]))`;
-      const insert = (xmin: string, onConflict: boolean) => {
-        const plain =
-          `INSERT INTO ${qname(cfg.schema, cfg.newTable)} (${cols}) OVERRIDING SYSTEM VALUE ` +
-          `SELECT ${t.columns.map((x) => `s.${ident(x.name)}`).join(', ')} FROM ONLY ${qname(cfg.schema, cfg.table)} s ` +
-          `WHERE s.ctid >= $1::tid AND s.ctid < $2::tid AND ${filter}${xmin}${onConflict ? ' ON CONFLICT DO NOTHING' : ''}`;
-        return count.by !== 'returning'
-          ? plain
-          : // grouped by the key itself, cast to text once per group, not once per row
-            `WITH ins AS (${plain} RETURNING ${ident(cfg.key)}) SELECT g.k::text AS k, g.n FROM (SELECT ${ident(cfg.key)} AS k, count(*)::int8 AS n FROM ins GROUP BY 1) g`;
-      };
-      const params: unknown[] = [`(${from},0)`, `(${to},0)`, scope.kind === 'key' ? scope.key : excludeKeys];
-      const oids = count.by === 'partition' ? [...count.programOf.keys()] : [];
-      let before = count.by === 'partition' ? await insertedByPartition(client, oids) : null;
-      const counted: Array<{ k: string; n: string }> = [];
-      let inserted = 0;
-      const run = async (sql: string, p: unknown[]) => {
-        const r = await client.query<{ k: string; n: string }>(sql, p);
-        if (count.by === 'returning') counted.push(...r.rows);
-        else inserted += r.rowCount ?? 0;
-      };
+      const filter: KeyFilter = scope.kind === 'key' ? { kind: 'key', key: scope.key } : { kind: 'except', keys: excludeKeys };
+      const counter = batchCounter(client, count);
+      const sql = (xmin: XminBand, onConflict: boolean) =>
+        copyInsertSql({ cfg, columns: t.columns, keyType: t.keyType, filter, xmin, onConflict, returning: counter.returning });
+      const run = async (xmin: XminBand, onConflict: boolean, span?: number) =>
+        counter.add(await client.query<{ k: string; n: string }>(sql(xmin, onConflict), copyInsertParams(from, to, filter, span)));
+      await counter.begin();
       const horizon = t.fastPath ? await captureHorizon(client, cfg) : null;
       if (horizon === null) {
         path = 'on-conflict';
-        await run(insert('', true), params);
+        await run('any', true);
       } else {
-        // age() counts back from one reference xid for the whole transaction: age(xmin) > span means xmin precedes
-        // the install; below zero, more than 2^31 xids back
         path = horizon.exact && !t.alwaysSplit ? 'old-only' : 'split';
-        const p = [...params, horizon.span];
         await client.query('SAVEPOINT partwise_fast_copy');
         try {
-          await run(insert(' AND (age(s.xmin) > $4 OR age(s.xmin) < 0)', false), p);
-          if (path === 'split') await run(insert(' AND age(s.xmin) BETWEEN 0 AND $4', true), p);
+          await run('old', false, horizon.span);
+          if (path === 'split') await run('new', true, horizon.span);
         } catch (e) {
           if ((e as { code?: string }).code !== UNIQUE_VIOLATION) throw e;
           path = 'fallback';
           await client.query('ROLLBACK TO SAVEPOINT partwise_fast_copy');
-          counted.length = 0;
-          inserted = 0;
-          // the statistics keep counting the rolled-back inserts: count from here
-          if (count.by === 'partition') before = await insertedByPartition(client, oids);
-          await run(insert('', true), params);
+          await counter.restart();
+          await run('any', true);
         }
       }
-      const add = (program: string, n: number) => {
-        if (n > 0) copiedByProgram.set(program, (copiedByProgram.get(program) ?? 0) + n);
-      };
-      if (count.by === 'returning') {
-        for (const x of counted) add(x.k, Number(x.n));
-        copied = counted.reduce((n, x) => n + Number(x.n), 0);
-      } else {
-        copied = inserted;
-        if (count.by === 'scope') add(count.program, inserted);
-        else {
-          const after = await insertedByPartition(client, oids);
-          let sum = 0;
-          for (const [oid, n] of after) {
-            add(count.programOf.get(oid)!, n - (before!.get(oid) ?? 0));
-            sum += n - (before!.get(oid) ?? 0);
-          }
-          if (sum !== inserted) {
-            countMismatch = true;
-            copiedByProgram.clear();
-          }
-        }
-      }
+      ({ copiedByProgram, copied, countMismatch } = await counter.finish());
       if (copiedByProgram.size) {
         await client.query(
           `INSERT INTO partwise.copy_progress (migration_id, program, copied) SELECT $1, k, n FROM unnest($2::text[], $3::int8[]) AS u(k, n)
