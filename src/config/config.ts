@@ -1,6 +1,9 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { z } from 'zod';
 
+/** The most copy workers migrate runs (each one session). */
+export const MAX_WORKERS = 32;
+
 /** What partwise operates on. Defaults are the first user's case (Supabase, petri_observations by program_id). */
 export const ConfigSchema = z
   .object({
@@ -28,6 +31,8 @@ export const ConfigSchema = z
     autoPartitionTrigger: z.boolean().default(true),
     /** the swap sets publish_via_partition_root = true on the publications of the table that have it off */
     publishViaRoot: z.boolean().default(false),
+    /** migrate's copy workers: sessions copying disjoint parts of the table at once (migrate --workers overrides it) */
+    workers: z.number().int().min(1).max(MAX_WORKERS).default(1),
   })
   .strict();
 

@@ -200,12 +200,21 @@ export async function captureBacklog(client: pg.ClientBase, cfg: Config, directi
 }
 
 /**
- * Serializes everything that writes the target of one direction: copy batches and replays (from any process).
- * Replay must start after a batch that might have copied a stale row version has committed; this lock makes that
- * true across processes. Transaction-scoped; obeys lock_timeout. The swap should take it before its table locks.
+ * Serializes everything that writes the target of one direction: replays (from any process) against each other
+ * and against copy batches, which take it in share mode (lockCaptureShared) so that several workers copy at once.
+ * Replay must start after every batch that might have copied a stale row version has committed; this lock makes
+ * that true across processes. Transaction-scoped; obeys lock_timeout. The swap should take it before its table locks.
  */
 export async function lockCapture(client: pg.ClientBase, cfg: Config, direction: Direction): Promise<void> {
   await client.query(`SELECT pg_advisory_xact_lock(hashtext('partwise capture'), hashtext($1))`, [`${direction} ${cfg.schema}.${cfg.table}`]);
+}
+
+/**
+ * lockCapture in share mode: what copy batches take, so that the batches of several workers run at once while each
+ * replay (which takes lockCapture) still waits for every batch in flight and every batch for a replay in flight.
+ */
+export async function lockCaptureShared(client: pg.ClientBase, cfg: Config, direction: Direction): Promise<void> {
+  await client.query(`SELECT pg_advisory_xact_lock_shared(hashtext('partwise capture'), hashtext($1))`, [`${direction} ${cfg.schema}.${cfg.table}`]);
 }
 
 /** `(cols) IN (SELECT * FROM unnest($1::text[]::t1[], ...))`: keys passed back as text arrays, cast to their types. */
@@ -355,6 +364,8 @@ export async function resetCopyCheckpoints(client: pg.ClientBase, cfg: Config): 
   const r = await client.query(`SELECT to_regclass('partwise.copy_checkpoint') IS NOT NULL AS ok`);
   if (!r.rows[0].ok) return;
   const where = `migration_id IN (SELECT id FROM partwise.migration WHERE source_schema = $1 AND source_table = $2)`;
+  // parts (block ranges of a scope, several workers) are reset too: the first batch of one finds the file changed and
+  // starts its whole scope over (copyBatch)
   await client.query(
     `UPDATE partwise.copy_checkpoint SET filenode = ${TRUNCATED_FILENODE}, next_block = 0, copied = 0, done = false, updated_at = now() WHERE ${where}`,
     [cfg.schema, cfg.table],

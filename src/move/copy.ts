@@ -51,19 +51,32 @@ import type pg from 'pg';
 import type { Column } from '../catalog/types.js';
 import type { Config } from '../config/config.js';
 import { qname } from '../db/quote.js';
-import { lockCapture, TRUNCATED_FILENODE } from './capture.js';
+import { lockCaptureShared, TRUNCATED_FILENODE } from './capture.js';
 import { captureNames } from './captureNames.js';
 import { withTransaction } from '../exec/transaction.js';
 import { batchCounter } from './copyCount.js';
 import { copyInsertParams, copyInsertSql, type KeyFilter, type XminBand } from './copyInsert.js';
 
 /** What one run of the copy walks: all rows, one program, or the keys without a lookup row. */
-export type Scope =
+export type Scope = (
   | { id: 'all'; kind: 'all' }
   | { id: string; kind: 'key'; key: string }
-  | { id: 'rest'; kind: 'rest' };
+  | { id: 'rest'; kind: 'rest' }
+) & {
+  /**
+   * one block range of the scope (a part, see copyParts.ts), by its first block: its own checkpoint row, so that
+   * several workers copy one scope at once
+   */
+  part?: number;
+};
 
 export const keyScope = (key: string): Scope => ({ id: `key:${key}`, kind: 'key', key });
+
+/** SQL: the checkpoint rows of the parts of scope $2 of migration $1 (the scope id follows the second colon). */
+export const PARTS_OF = `migration_id = $1 AND scope LIKE 'part:%' AND substr(scope, position(':' in substr(scope, 6)) + 6) = $2`;
+
+/** The checkpoint row of a scope or of one of its parts ('part:<first block>:<scope id>'; a scope id never starts with 'part:'). */
+export const checkpointId = (scope: Scope): string => (scope.part === undefined ? scope.id : `part:${scope.part}:${scope.id}`);
 
 export interface Checkpoint {
   scope: string;
@@ -137,7 +150,11 @@ export async function startScope(client: pg.ClientBase, t: CopyTarget, scope: Sc
      RETURNING *`,
     [t.migrationId, scope.id, f.filenode, f.blocks],
   );
-  if (r.rows[0]) return cp(r.rows[0]);
+  if (r.rows[0]) {
+    // restarted on a new file: its parts, if it had any, walked the old one
+    await client.query(`DELETE FROM partwise.copy_checkpoint WHERE ${PARTS_OF}`, [t.migrationId, scope.id]);
+    return cp(r.rows[0]);
+  }
   return cp((await client.query(`SELECT * FROM partwise.copy_checkpoint WHERE migration_id = $1 AND scope = $2`, [t.migrationId, scope.id])).rows[0]);
 }
 
@@ -165,6 +182,8 @@ export interface BatchResult {
   checkpoint: Checkpoint;
   /** the source's file changed (rewrite, truncate): the scope restarted at block 0 */
   restarted: boolean;
+  /** the part's checkpoint is gone: its scope started over (a rewrite of the source); the scope is planned again */
+  gone?: boolean;
   /** the restart came from a TRUNCATE of the source (replayed: the new table was emptied and the counts reset) */
   truncated?: boolean;
   /** null when the batch had no block to copy */
@@ -201,19 +220,26 @@ export async function copyBatch(
   const count: ProgressCount = opts.count ?? { by: 'returning' };
   const settings: Array<[string, string]> = opts.smoothWrites ? [['backend_flush_after', SMOOTH_FLUSH_AFTER]] : [];
   return withTransaction(client, { settings, lazyCommit: true }, async (): Promise<BatchResult> => {
-    await lockCapture(client, cfg, 'forward');
-    const row = (await client.query(`SELECT * FROM partwise.copy_checkpoint WHERE migration_id = $1 AND scope = $2 FOR UPDATE`, [t.migrationId, scope.id])).rows[0];
-    if (!row) throw new Error(`no checkpoint for scope ${scope.id}: startScope first`);
+    // shared: batches of several workers run at once; replay takes it exclusively (see "Several workers" above)
+    await lockCaptureShared(client, cfg, 'forward');
+    const id = checkpointId(scope);
+    const row = (await client.query(`SELECT * FROM partwise.copy_checkpoint WHERE migration_id = $1 AND scope = $2 FOR UPDATE`, [t.migrationId, id])).rows[0];
+    if (!row) {
+      if (scope.part !== undefined) return { copiedByProgram: new Map(), copied: 0, checkpoint: { scope: id, filenode: 0, endBlock: 0, nextBlock: 0, copied: 0, done: true }, restarted: false, gone: true, path: null };
+      throw new Error(`no checkpoint for scope ${scope.id}: startScope first`);
+    }
     let c = cp(row);
     const f = await sourceFile(client, cfg);
     if (f.filenode !== c.filenode) {
+      // the whole scope starts over on the new file, its parts gone (a worker on another part finds it gone)
       await client.query(
         `UPDATE partwise.copy_checkpoint SET filenode = $3, end_block = $4, next_block = 0, done = false, updated_at = now() WHERE migration_id = $1 AND scope = $2`,
         [t.migrationId, scope.id, f.filenode, f.blocks],
       );
+      await client.query(`DELETE FROM partwise.copy_checkpoint WHERE ${PARTS_OF}`, [t.migrationId, scope.id]);
       return {
         copiedByProgram: new Map(), copied: 0, checkpoint: { ...c, filenode: f.filenode, endBlock: f.blocks, nextBlock: 0, done: false }, restarted: true,
-        truncated: c.filenode === TRUNCATED_FILENODE, path: null,
+        truncated: c.filenode === TRUNCATED_FILENODE, path: null, gone: scope.part !== undefined,
       };
     }
     const from = c.nextBlock;
@@ -253,14 +279,15 @@ export async function copyBatch(
         await client.query(
           `INSERT INTO partwise.copy_progress (migration_id, program, copied) SELECT $1, k, n FROM unnest($2::text[], $3::int8[]) AS u(k, n)
            ON CONFLICT (migration_id, program) DO UPDATE SET copied = copy_progress.copied + EXCLUDED.copied`,
-          [t.migrationId, [...copiedByProgram.keys()], [...copiedByProgram.values()]],
+          // in one order for every worker: two batches never wait for each other's progress rows crosswise
+          [t.migrationId, [...copiedByProgram.keys()].sort(), [...copiedByProgram.keys()].sort().map((k) => copiedByProgram.get(k)!)],
         );
       }
     }
     const done = to >= c.endBlock;
     await client.query(
       `UPDATE partwise.copy_checkpoint SET next_block = $3, copied = copied + $4, done = $5, updated_at = now() WHERE migration_id = $1 AND scope = $2`,
-      [t.migrationId, scope.id, to, copied, done],
+      [t.migrationId, id, to, copied, done],
     );
     c = { ...c, nextBlock: to, copied: c.copied + copied, done };
     return { copiedByProgram, copied, checkpoint: c, restarted: false, path, countMismatch };

@@ -11,7 +11,7 @@ import { StepFrame } from './StepFrame.js';
 import { WindowedList } from './WindowedList.js';
 import { actionFor, bodyHeight, nextHere, type ScreenProps } from './screenProps.js';
 import { useTone, type Tone } from './Theme.js';
-import { MIGRATE_MODES as MODES, MODE_WORDS } from '../registry/steps/migrate.js';
+import { MIGRATE_MODES as MODES, MODE_WORDS, WORKER_CHOICES } from '../registry/steps/migrate.js';
 
 export type Mode = (typeof MODES)[number];
 
@@ -35,6 +35,8 @@ export function Migrate(p: ScreenProps) {
   const { run, info, request, isActive, busy, session, migration } = p;
   const color = useTone();
   const [mode, setMode] = useState<Mode>('all');
+  // the config's workers until w changes it here
+  const [workers, setWorkers] = useState<number>(session.engine.cfg.workers);
   const controlsView = useControls(session, isActive);
   const programs = run?.programs.length ? run.programs : (p.journalProgress?.programs ?? []);
   const overall: OverallEvent | null = run?.overall ?? p.journalProgress?.overall ?? null;
@@ -42,6 +44,7 @@ export function Migrate(p: ScreenProps) {
   // the controls in force: this terminal's change until the migration's next read, then the journal's (any terminal's)
   const controls = controlsView.controls && (controlsView.changedAt > Date.parse(migration.readAt) || !migration.controls) ? controlsView.controls : migration.controls;
   const shownMode = running ? ((run?.flags.mode as Mode | undefined) ?? mode) : mode;
+  const shownWorkers = running && typeof run?.flags.workers === 'string' ? Number(run.flags.workers) : workers;
   const copy = migration.copy;
   const where = copy && !copy.complete && copy.copied > 0
     ? copy.running && !running
@@ -59,10 +62,11 @@ export function Migrate(p: ScreenProps) {
     (input, key) => {
       const action = actionFor(info, input, key);
       if (action === 'run') {
-        if (!busy) request({ command: 'migrate', flags: { mode } });
+        if (!busy) request({ command: 'migrate', flags: { mode, workers: String(workers) } });
         return;
       }
       if (action === 'mode' && !running) setMode((m) => MODES[(MODES.indexOf(m) + 1) % MODES.length]!);
+      if (action === 'workers' && !running) setWorkers((w) => WORKER_CHOICES.find((c) => c > w) ?? WORKER_CHOICES[0]);
       // keys typed quickly over a slow link arrive together ("bb"): each one counts
       for (const ch of input.length > 1 && /^[pbB+\- ]+$/.test(input) ? [...input] : [input]) {
         const a = actionFor(info, ch, {});
@@ -87,7 +91,9 @@ export function Migrate(p: ScreenProps) {
               {` ${m} `}
             </Text>
           ))}
-          <Text color={color('dim')}> m changes · </Text>
+          <Text color={color('dim')}> (m) · </Text>
+          {`workers ${shownWorkers}`}
+          <Text color={color('dim')}> (w) · </Text>
           {controls ? (
             <Text>
               <Text color={color(controls.paused ? 'warn' : 'ok')}>{controls.paused ? 'PAUSED' : 'running'}</Text>

@@ -7,6 +7,7 @@
  */
 import { takeSnapshot } from '../catalog/snapshot.js';
 import type { Snapshot } from '../catalog/types.js';
+import type { Config } from '../config/config.js';
 import { EXIT } from '../events.js';
 import { personError } from '../exec/errors.js';
 import { TransactionFailed } from '../exec/retry.js';
@@ -38,6 +39,8 @@ export interface MigrateOptions {
   sleepMs?: number;
   /** the latency guard (src/move/latencyGuard.ts): slow the copy while commits take more than this many times their normal time */
   maxLatencyRatio?: number | null;
+  /** copy workers: sessions copying disjoint block ranges at once (default the config's `workers`, 1) */
+  workers?: number;
   /** the guard's probe; tests only (default: migrationProbe, a committed one-row update) */
   guardProbe?: Probe;
 }
@@ -45,6 +48,9 @@ export interface MigrateOptions {
 const RESUME = 'run partwise migrate again to resume (it continues from the last committed batch)';
 /** Rows per key are journaled for up to this many keys (a few hundred kB of JSON at most). */
 const MAX_JOURNALED_KEYS = 10_000;
+
+/** The run's copy workers: --workers, else the config's. */
+export const workersOf = (opts: MigrateOptions, cfg: Config): number => opts.workers ?? cfg.workers;
 
 export async function runMigrate(ctx: StepContext, opts: MigrateOptions): Promise<StepResult> {
   const { client, cfg, emit } = ctx;
@@ -69,7 +75,7 @@ export async function runMigrate(ctx: StepContext, opts: MigrateOptions): Promis
       summary: `another partwise migrate of ${cfg.schema}.${cfg.table} is running (${lease.holder}, since ${lease.acquiredAt.toISOString()}, server pid ${lease.backendPid}); let it finish or stop it (partwise pause), then run migrate again; nothing was changed`,
     };
 
-  const logId = await journal.start('migrate', { mode: opts.mode });
+  const logId = await journal.start('migrate', { mode: opts.mode, workers: workersOf(opts, cfg) });
   try {
     const result = await migrate(ctx, opts, snap, journal, lease, logId);
     const interrupted = (result.data as { interrupted?: boolean } | undefined)?.interrupted === true;
@@ -128,7 +134,7 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
   const run = new CopyRun({
     ctx, snap, lease, migrationId, controls, programs, byKey, lookupKeys: snap.lookupRows.map((r) => r.key), markerFree, totals, keyCol,
     byPartition: tracked ? partitionPrograms(snap, keyCol.type, totals.keys()) : null,
-    reporter: new ProgressReporter(emit, opts.mode, programs), fingerprint: await columnsFingerprint(client, cfg),
+    reporter: new ProgressReporter(emit, opts.mode, programs), fingerprint: await columnsFingerprint(client, cfg), workers: workersOf(opts, cfg),
   });
   const runStart = Date.now();
   // the journal knows the copy's size from now on: status and a later start say where it stands (N% of it), and

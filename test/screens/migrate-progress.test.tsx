@@ -1,7 +1,8 @@
 /**
  * The migrate screen tells the truth while another terminal changes the controls, and after a restart: a pause from
  * `partwise pause` shows (0/s, no ETA) and the first p here resumes; + while paused shows at once; a copy stopped
- * earlier shows its progress and "resume at N% (M rows copied)". Real database, the real copy, slowed by its rate limit.
+ * earlier shows its progress and "resume at N% (M rows copied)". Real database, the real copy (two workers, chosen
+ * with w), slowed by its rate limit.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommand } from '../../src/cli/commands.js';
@@ -50,10 +51,15 @@ describe('the migrate screen: controls from another terminal, pause, resume (rea
     const app = await renderApp(fx, { initialStep: 'migrate' });
     try {
       await app.waitFor('5. Migrate');
+      // two copy workers, chosen on the screen before the start: pause, rate and resume work as with one
+      await app.waitFor('workers 1 (w)');
+      await app.press('w');
+      await app.waitFor('workers 2 (w)');
       await app.press(KEY.enter);
       await app.waitFor('Press y to go ahead');
       await app.press('y');
       await app.waitFor(/overall .* [1-9][\d,]*\/3,000/);
+      expect((await fx.admin.query(`SELECT detail->>'workers' AS w FROM partwise.step_log WHERE step = 'migrate' ORDER BY id DESC LIMIT 1`)).rows[0].w).toBe('2');
       expect(app.frame()).toContain('all: one pass over the table copies every program at once');
 
       // partwise pause, from another terminal

@@ -1,4 +1,5 @@
 import { takeSnapshot } from '../../catalog/snapshot.js';
+import { MAX_WORKERS } from '../../config/config.js';
 import { qname } from '../../db/quote.js';
 import { captureObjectStatements, captureTriggerStatements } from '../../move/capture.js';
 import type { MigrateMode, MigrateOptions } from '../../steps/migrate.js';
@@ -8,6 +9,9 @@ import { nextWords, sourceProblem, swapped } from '../refusals.js';
 import { defineStep } from '../types.js';
 
 export const MIGRATE_MODES = ['one', 'all', 'gradual'] as const;
+
+/** The worker counts the app's w key steps through (the CLI takes any from 1 to MAX_WORKERS). */
+export const WORKER_CHOICES = [1, 2, 3, 4, 6, 8] as const;
 
 export const MODE_WORDS: Record<MigrateMode, string> = {
   one: 'one program (the largest): test first',
@@ -30,6 +34,7 @@ export const migrate = defineStep({
     { name: 'max-rate', type: 'string', value: 'ROWS_PER_S', help: 'copy at most this many rows a second' },
     { name: 'sleep-ms', type: 'string', value: 'N', help: 'pause between batches' },
     { name: 'max-latency-ratio', type: 'string', value: 'R', help: 'slow the copy while the slowest tenth of probe commits take over R times their time before the copy' },
+    { name: 'workers', type: 'string', value: 'N', help: `copy with N sessions at once, each on its own block ranges (default the config's workers, 1; at most ${MAX_WORKERS}); partwise check suggests N` },
   ],
   options(flags): MigrateOptions {
     const mode = choiceFlag(flags, 'mode', MIGRATE_MODES);
@@ -38,11 +43,13 @@ export const migrate = defineStep({
       mode, program: stringFlag(flags, 'program'),
       batchSize: intFlag(flags, 'batch-size', 1, 1_000_000), maxRate: intFlag(flags, 'max-rate', 1, 100_000_000),
       sleepMs: intFlag(flags, 'sleep-ms', 0, 600_000), maxLatencyRatio: ratioFlag(flags, 'max-latency-ratio'),
+      workers: intFlag(flags, 'workers', 1, MAX_WORKERS),
     };
   },
   question: (cfg, o, s) =>
     `${s.copy && s.copy.copied > 0 ? `Resume at ${s.copy.percent ?? '?'}% (${s.copy.copied.toLocaleString('en-US')} rows copied): ` : ''}` +
-    `Install change capture on ${cfg.schema}.${cfg.table} and copy ${MODE_WORDS[o.mode]} into ${cfg.schema}.${cfg.newTable}? ` +
+    `Install change capture on ${cfg.schema}.${cfg.table} and copy ${MODE_WORDS[o.mode]} into ${cfg.schema}.${cfg.newTable}` +
+    `${(o.workers ?? cfg.workers) > 1 ? ` with ${o.workers ?? cfg.workers} workers` : ''}? ` +
     'The application keeps reading and writing; q stops safely after the current batch.',
   refuse(s) {
     const problem = sourceProblem(s);
@@ -57,6 +64,7 @@ export const migrate = defineStep({
   keys: [
     { keys: ['enter'], label: 'migrate', help: 'start or resume the copy (asks y)', action: 'run' },
     { keys: ['m'], label: 'mode', help: 'mode: one / all / gradual', action: 'mode' },
+    { keys: ['w'], label: 'workers', help: `copy workers: ${WORKER_CHOICES.join(' / ')} sessions at once (before the start; partwise check suggests how many)`, action: 'workers' },
     { keys: ['p', ' '], label: 'pause', help: 'pause / resume (through the journal: any terminal sees it)', action: 'pause' },
     { keys: ['+', '-'], label: 'rate', help: 'raise / lower the rate limit', action: 'rate' },
     { keys: ['b', 'B'], label: 'batch', help: 'smaller / larger batches', action: 'batch' },

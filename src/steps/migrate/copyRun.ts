@@ -58,6 +58,7 @@ export interface CopyRunInit {
   byPartition: Map<number, string> | null;
   reporter: ProgressReporter;
   fingerprint: string;
+  workers: number;
 }
 
 export class CopyRun {
@@ -81,7 +82,19 @@ export class CopyRun {
   guard: LatencyGuard | null = null;
   guardStopShown = false;
   copiedThisRun = 0;
+  /** copy workers: sessions copying disjoint parts at once (1: the copy runs on ctx.client, replay between its batches) */
+  readonly workers: number;
+  /** the programs the workers copy now (each worker adds its scope's while it copies it) */
+  readonly active = new Map<ProgramEntry, number>();
+  /** with several workers: a batch committed (replay runs after it) */
+  onBatch: (() => void) | null = null;
+  /** a worker failed: the others stop before their next batch */
+  failed: unknown = null;
   private fingerprint: string;
+  /** every use of ctx.client goes through here: replay, checks and reports of several workers never interleave on it */
+  private mainQueue: Promise<unknown> = Promise.resolve();
+  /** the checks between batches in flight: workers arriving meanwhile share them */
+  private checking: Promise<void> | null = null;
 
   constructor(init: CopyRunInit) {
     this.ctx = init.ctx;
@@ -98,6 +111,7 @@ export class CopyRun {
     this.byPartition = init.byPartition;
     this.reporter = init.reporter;
     this.fingerprint = init.fingerprint;
+    this.workers = init.workers;
     this.target = { cfg: init.ctx.cfg, migrationId: init.migrationId, columns: copiedColumns(init.snap, 'forward'), keyType: init.keyCol.type, fastPath: true };
   }
 
@@ -117,7 +131,18 @@ export class CopyRun {
     return effectiveRate(this.controls.maxRate, this.guard?.rate ?? null);
   }
 
-  async overall(): Promise<void> {
+  /** Runs fn alone on ctx.client (after every use of it queued before). */
+  onMain<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.mainQueue.then(fn, fn);
+    this.mainQueue = next.catch(() => undefined);
+    return next;
+  }
+
+  overall(): Promise<void> {
+    return this.onMain(() => this.overallNow());
+  }
+
+  private async overallNow(): Promise<void> {
     this.reporter.overall(await captureBacklog(this.client, this.ctx.cfg, 'forward'), this.controls);
   }
 
@@ -126,6 +151,10 @@ export class CopyRun {
   }
 
   drain(rounds: number): Promise<number> {
+    return this.onMain(() => this.drainNow(rounds));
+  }
+
+  private drainNow(rounds: number): Promise<number> {
     return drainLog(this.client, this.snap, this.ctx.cfg, 'forward', { limit: Math.max(this.controls.batchSize, 1000), maxRounds: rounds });
   }
 
@@ -133,8 +162,19 @@ export class CopyRun {
     return new Set((await readCheckpoints(this.client, this.migrationId)).filter((c) => c.done).map((c) => c.scope));
   }
 
-  /** before each batch: the lease, schema drift, pause, abort */
+  /**
+   * Before each batch: the lease, schema drift, pause, abort. Workers that arrive while another worker's checks run
+   * share them (one pause, one drift repair).
+   */
   async between(active: ProgramEntry[]): Promise<void> {
+    if (this.failed) throw new Interrupted();
+    this.checking ??= this.onMain(() => this.checks(this.active.size ? [...this.active.keys()] : active)).finally(() => {
+      this.checking = null;
+    });
+    await this.checking;
+  }
+
+  private async checks(active: ProgramEntry[]): Promise<void> {
     const lost = this.lease.lost();
     if (lost) throw new Error(`this migrate no longer holds the copy's lease: ${lost}; it stopped so that two copies never run at once`);
     const fp = await columnsFingerprint(this.client, this.ctx.cfg);
@@ -161,14 +201,14 @@ export class CopyRun {
     while (this.controls.paused && !signal?.aborted) {
       if (!shownPaused) {
         this.reporter.setPaused(true, active);
-        await this.overall();
+        await this.overallNow();
         shownPaused = true;
       }
-      await this.drain(5); // the backlog keeps shrinking while paused
+      await this.drainNow(5); // the backlog keeps shrinking while paused
       await sleep(1000, signal);
       this.controls = await readControls(this.client, this.ctx.cfg);
       // the rate or batch changed from a terminal while paused: shown now, not only at resume
-      if (this.controls.paused && this.reporter.controlsChanged(this.controls)) await this.overall();
+      if (this.controls.paused && this.reporter.controlsChanged(this.controls)) await this.overallNow();
     }
     if (shownPaused) this.reporter.setPaused(false, active);
     if (signal?.aborted) throw new Interrupted();

@@ -1,6 +1,6 @@
 /** migrate --mode all: one pass over the whole table copies every program at once. */
 import { keyScope } from '../../move/copy.js';
-import { copyScope } from './copyLoop.js';
+import { copyJobs } from './copyLoop.js';
 import { recordCopied, type CopyRun } from './copyRun.js';
 
 export async function copyAllMode(run: CopyRun): Promise<void> {
@@ -9,7 +9,8 @@ export async function copyAllMode(run: CopyRun): Promise<void> {
   if (!done.has('all')) {
     // programs already copied on their own (modes one and gradual) are left out of the pass
     const exclude = lookupKeys.filter((k) => done.has(keyScope(k).id));
-    await copyScope(run, { id: 'all', kind: 'all' }, programs.filter((p) => !p.keys.every((k) => exclude.includes(k))), exclude);
+    // with several workers the pass is cut into block ranges (parts), each its own checkpoint
+    await copyJobs(run, [{ scope: { id: 'all', kind: 'all' }, active: programs.filter((p) => !p.keys.every((k) => exclude.includes(k))), exclude }]);
   }
   await finishAll(run);
 }

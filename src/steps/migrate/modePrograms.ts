@@ -6,7 +6,7 @@ import { EXIT } from '../../events.js';
 import { keyScope } from '../../move/copy.js';
 import { findProgram, REST_PROGRAM, type ProgramEntry } from '../../move/programs.js';
 import type { StepResult } from '../context.js';
-import { copyScope } from './copyLoop.js';
+import { copyJobs } from './copyLoop.js';
 import type { CopyRun } from './copyRun.js';
 
 /** The program --mode one copies: --program, else the largest with a lookup row; a StepResult when there is none. */
@@ -23,8 +23,9 @@ export async function copyProgramByProgram(run: CopyRun, chosen: ProgramEntry[],
   for (const p of run.programs) if (!chosen.includes(p)) p.state = 'waiting';
   for (const p of chosen) {
     if (!done.has('all')) {
-      if (p.program === REST_PROGRAM) await copyScope(run, { id: 'rest', kind: 'rest' }, [p], run.lookupKeys);
-      else await copyScope(run, keyScope(p.program), [p], []);
+      // with several workers the program's blocks are cut into ranges (parts), each its own checkpoint
+      if (p.program === REST_PROGRAM) await copyJobs(run, [{ scope: { id: 'rest', kind: 'rest' }, active: [p], exclude: run.lookupKeys }]);
+      else await copyJobs(run, [{ scope: keyScope(p.program), active: [p], exclude: [] }]);
     }
     if (verify && !(await run.verifyProgram(p))) {
       run.report(p, 'failed');
