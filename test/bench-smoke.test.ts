@@ -18,6 +18,7 @@ import { createTestDatabase } from './helpers/db.js';
 const REQUIRED_KEYS = [
   'rows', 'baseline_rows_per_s', 'partwise_rows_per_s', 'copy_ratio', 'idle_p99_ms', 'copy_p99_ms', 'copy_p99_ratio', 'swap_max_block_ms',
   'writer_errors', 'checksums_equal', 'monitor_query_ms_1000', 'monitor_frame_ms_1000', 'migrate_frame_ms_1000', 'seed_query_ratio', 'peak_rss_mb',
+  'workers', 'parallel_copy_ratio', 'parallel_pair_ratios', 'parallel_peak_rss_mb',
 ];
 
 describe('bench: pure parts', () => {
@@ -29,6 +30,9 @@ describe('bench: pure parts', () => {
     expect(parseBenchArgs(['--max-wal-size', '4GB'])).toMatchObject({ maxWalSize: '4GB' });
     expect(parseBenchArgs(['--max-wal-size', '4 GB; DROP'])).toMatch(/--max-wal-size needs a size/);
     expect(parseBenchArgs(['--pairs', '7'])).toMatchObject({ pairs: 7 });
+    expect(parseBenchArgs([])).toMatchObject({ workers: 1, copyOnly: false });
+    expect(parseBenchArgs(['--workers', '2', '--copy-only'])).toMatchObject({ workers: 2, copyOnly: true });
+    expect(parseBenchArgs(['--workers', '0'])).toMatch(/--workers needs an integer between 1/);
     expect(parseBenchArgs([])).toMatchObject({ pairs: 5 });
     expect(parseBenchArgs(['--pairs', '1'])).toMatch(/--pairs needs an integer between 2/);
     expect(parseBenchArgs([])).toMatchObject({ impactLatencyRatio: 1.5 });
@@ -56,6 +60,7 @@ describe('bench: pure parts', () => {
     const f = emptyFigures(1000, 3, 'test server', 'test machine');
     f.copy_ratio = 0.5;
     f.copy_pair_ratios = [0.45, 0.5, 0.6];
+    Object.assign(f, { workers: 2, parallel_copy_ratio: 1.2, parallel_pair_ratios: [1.1, 1.2, 1.3], parallel_peak_rss_mb: 150 });
     f.checksums_equal = true;
     Object.assign(f, { idle_p99_ms: 5, cpu_floor_p50_ms: 3, cpu_floor_p99_ms: 20, cpu_floor_p99_ratio: 4, impact_latency_ratio: 1.5, impact_guard_changes: 3, impact_guard_min_rate: 7000 });
     const json = JSON.parse(jsonLine(f));
@@ -63,6 +68,8 @@ describe('bench: pure parts', () => {
     const md = markdown(f);
     expect(md).toMatch(/\| Copy ratio partwise \/ baseline \(median of the pairs: 0\.45, 0\.5, 0\.6\) \| 0\.5 \| >= 0\.9 \| MISSED \|/);
     expect(json.copy_pair_ratios).toEqual([0.45, 0.5, 0.6]);
+    expect(md).toMatch(/\| Parallel copy ratio, 2 workers \/ baseline \(median of the pairs: 1\.1, 1\.2, 1\.3\) \| 1\.2 \| >= 1\.5 \(2 workers, 2 cores\) \| MISSED \|/);
+    expect(md).toMatch(/\| Peak RSS of partwise with 2 workers \| 150 MiB \| <= 200 MiB \| met \|/);
     expect(md).toMatch(/\| Floor: writer while one backend only spins a CPU, no I\/O, p50 \/ p99 \(p99 \/ idle p99\) \| 3 \/ 20 ms \(4\) \|/);
     expect(json.cpu_floor_p99_ratio).toBe(4);
     expect(md).toMatch(/\| Latency guard during that copy \(--max-latency-ratio\): rate changes; lowest rate \| 1\.5: 3; 7,000 rows\/s \|/);
@@ -88,6 +95,11 @@ describe('bench: parts against the server (tiny)', () => {
       const pair = (i: number, k: string) => copy.runs.slice(2 * i, 2 * i + 2).find((r) => r.kind === k)!.rowsPerSec;
       for (const i of [0, 1]) expect(copy.pairRatios[i]).toBeCloseTo(pair(i, 'partwise') / pair(i, 'baseline'), 9);
       expect(copy.ratio).toBeCloseTo((copy.pairRatios[0]! + copy.pairRatios[1]!) / 2, 9);
+      // --workers 2: the same pairs against the baseline, partwise with two copy workers
+      const parallel = await measureCopyThroughput(s.ctx, 2, undefined, 2);
+      expect(parallel.runs.map((r) => `${r.kind} ${r.workers}`).sort()).toEqual(['baseline 1', 'baseline 1', 'partwise 2', 'partwise 2']);
+      for (const r of parallel.runs) expect(r.rows).toBe(3000);
+      expect(parallel.pairRatios).toHaveLength(2);
 
       const impact = await measureApplicationImpact(s.ctx, libpqEnvFor(db.config), { rate: 50, idleSeconds: 2, warmupSeconds: 2, rows: 3000, programs: 3, maxRate: 2000, latencyRatio: 2 }, () => undefined);
       // the writer warmed up (unmeasured) before the idle period that copy_p99_ratio divides by

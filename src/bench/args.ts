@@ -19,11 +19,15 @@ export interface BenchOptions {
   impactMaxRate: number | null;
   /** partwise's --max-latency-ratio during the application-impact copy; 0: no latency guard */
   impactLatencyRatio: number;
+  /** copy workers of the parallel copy measurement (1: not measured) */
+  workers: number;
+  /** only the copy throughput (and the parallel copy): no writer periods, swap, seed query nor catalog scale */
+  copyOnly: boolean;
   /** max_wal_size of the embedded server (default: PostgreSQL's, 1GB); with --url the server's own setting counts */
   maxWalSize?: string;
 }
 
-export const USAGE = `usage: npm run bench -- [--rows N] [--programs N] [--url postgres://...] [--json] [--pairs N] [--partitions N] [--rate TPS] [--idle-seconds S] [--impact-max-rate N] [--impact-latency-ratio R] [--max-wal-size SIZE]
+export const USAGE = `usage: npm run bench -- [--rows N] [--programs N] [--url postgres://...] [--json] [--pairs N] [--partitions N] [--rate TPS] [--idle-seconds S] [--impact-max-rate N] [--impact-latency-ratio R] [--max-wal-size SIZE] [--workers N] [--copy-only]
   --rows          demo rows to generate (default 2000000)
   --programs      demo programs (default 50)
   --url           use this server instead of a throwaway embedded PostgreSQL 17; the benchmark creates and drops its own databases
@@ -38,11 +42,14 @@ export const USAGE = `usage: npm run bench -- [--rows N] [--programs N] [--url p
                   the application's latency close to normal (default half the measured baseline; 0 = unlimited)
   --impact-latency-ratio  partwise's --max-latency-ratio during that copy: the latency guard slows the copy while a
                   probe commit takes more than R times its time before the copy (default 1.5; 0 = no guard)
+  --workers       also copy with partwise migrate --workers N against the same baseline, in alternating pairs:
+                  parallel_copy_ratio (median of the pairs' ratios), and the peak RSS of a migrate with N workers
+  --copy-only     only the copy measurements (no writer periods, swap, seed query nor catalog scale)
   --max-wal-size  max_wal_size of the embedded server, e.g. 4GB (default PostgreSQL's 1GB; ignored with --url): what
                   partwise check advises to space out the checkpoints the copy's WAL triggers`;
 
 export function parseBenchArgs(argv: string[]): BenchOptions | string {
-  const o: BenchOptions = { rows: 2_000_000, programs: 50, json: false, pairs: 5, scalePartitions: 1000, writerRate: 200, idleSeconds: 30, impactMaxRate: null, impactLatencyRatio: 1.5 };
+  const o: BenchOptions = { rows: 2_000_000, programs: 50, json: false, pairs: 5, scalePartitions: 1000, writerRate: 200, idleSeconds: 30, impactMaxRate: null, impactLatencyRatio: 1.5, workers: 1, copyOnly: false };
   const int = (name: string, v: string | undefined, min: number, maxValue: number): number => {
     const n = Number(v);
     if (v === undefined || !Number.isInteger(n) || n < min || n > maxValue) throw new Error(`${name} needs an integer between ${min} and ${maxValue} (got ${v ?? 'nothing'})`);
@@ -57,6 +64,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions | string {
         case '--rows': o.rows = int('--rows', value(), 1000, 1_000_000_000); break;
         case '--programs': o.programs = int('--programs', value(), 2, 10_000); break;
         case '--pairs': o.pairs = int('--pairs', value(), 2, 50); break;
+        case '--workers': o.workers = int('--workers', value(), 1, 32); break;
+        case '--copy-only': o.copyOnly = true; break;
         case '--partitions': o.scalePartitions = int('--partitions', value(), 2, 10_000); break;
         case '--rate': o.writerRate = int('--rate', value(), 1, 100_000); break;
         case '--idle-seconds': o.idleSeconds = int('--idle-seconds', value(), 2, 3600); break;

@@ -1,5 +1,5 @@
 /**
- * Item 1: copy throughput. The baseline is one plain `INSERT INTO <partitioned copy> (cols) SELECT cols FROM
+ * Item 1: copy throughput (and, with --workers N, the parallel copy: the same measurement with N copy workers). The baseline is one plain `INSERT INTO <partitioned copy> (cols) SELECT cols FROM
  * <source>`: the fastest the server moves these rows. Against it, `partwise migrate --mode all` (change capture
  * installed, batches, checkpoints, replay), in-process and timed around runMigrate. Both write into the same
  * partitioned table, emptied (TRUNCATE) and with capture removed before each run; the runs alternate.
@@ -14,6 +14,8 @@ import { median } from '../stats.js';
 
 export interface CopyRun {
   kind: 'baseline' | 'partwise';
+  /** partwise's copy workers (1 for the baseline) */
+  workers: number;
   rows: number;
   seconds: number;
   rowsPerSec: number;
@@ -49,16 +51,20 @@ export async function baselineCopy(ctx: StepContext): Promise<CopyRun> {
   );
   const seconds = (performance.now() - t0) / 1000;
   const rows = r.rowCount ?? 0;
-  return { kind: 'baseline', rows, seconds, rowsPerSec: rows / seconds };
+  return { kind: 'baseline', workers: 1, rows, seconds, rowsPerSec: rows / seconds };
 }
 
-export async function partwiseCopy(ctx: StepContext): Promise<CopyRun> {
+/**
+ * partwise migrate --mode all with `workers` copy workers, timed to the same end as the baseline: every row in the
+ * indexed copy (the indexes are there during the copy, as for the baseline) and the change log drained.
+ */
+export async function partwiseCopy(ctx: StepContext, workers = 1): Promise<CopyRun> {
   const t0 = performance.now();
-  const r = await runMigrate(ctx, { mode: 'all' });
+  const r = await runMigrate(ctx, { mode: 'all', workers });
   const seconds = (performance.now() - t0) / 1000;
   if (!r.ok) throw new Error(`partwise migrate failed: ${r.summary}`);
   const rows = Number((r.data as { copied?: number }).copied ?? 0);
-  return { kind: 'partwise', rows, seconds, rowsPerSec: rows / seconds };
+  return { kind: 'partwise', workers, rows, seconds, rowsPerSec: rows / seconds };
 }
 
 /**
@@ -66,7 +72,8 @@ export async function partwiseCopy(ctx: StepContext): Promise<CopyRun> {
  * the median of the pairs' ratios: the two runs of a pair meet the same moment of a shared machine (on the VM these
  * figures come from, the same run's speed drifts by 20 % over minutes), which a ratio of the two medians would mix.
  */
-export async function measureCopyThroughput(ctx: StepContext, pairs: number, onRun?: (r: CopyRun) => void): Promise<CopyThroughput> {
+export async function measureCopyThroughput(ctx: StepContext, pairs: number, onRun?: (r: CopyRun) => void, workers = 1): Promise<CopyThroughput> {
+  const partwise = (c: StepContext) => partwiseCopy(c, workers);
   const runs: CopyRun[] = [];
   const pairRatios: number[] = [];
   // one untimed run first: the first writes of a fresh server create WAL segment files (later runs recycle them)
@@ -75,7 +82,7 @@ export async function measureCopyThroughput(ctx: StepContext, pairs: number, onR
   await baselineCopy(ctx);
   for (let i = 0; i < pairs; i++) {
     // alternate which goes first, so neither always meets the warmer cache
-    const order = i % 2 === 0 ? [baselineCopy, partwiseCopy] : [partwiseCopy, baselineCopy];
+    const order = i % 2 === 0 ? [baselineCopy, partwise] : [partwise, baselineCopy];
     const pair: CopyRun[] = [];
     for (const run of order) {
       await resetTarget(ctx);

@@ -8,7 +8,8 @@ import { redact } from '../db/connect.js';
 import { measureApplicationImpact } from './applicationImpact.js';
 import { parseBenchArgs, USAGE, type BenchOptions } from './args.js';
 import { measureCatalogScale } from './catalogScale.js';
-import { measureCopyThroughput } from './copyThroughput.js';
+import { runChildMigrate } from './childMigrate.js';
+import { measureCopyThroughput, resetTarget } from './copyThroughput.js';
 import { emptyFigures, jsonLine, markdown, type BenchFigures } from './report.js';
 import { measureSeedQuery } from './seedQuery.js';
 import { createDatabase, openServer, type BenchServer } from './server.js';
@@ -54,6 +55,28 @@ async function mainDataset(server: BenchServer, o: BenchOptions, f: BenchFigures
       f.copy_pair_ratios = c.pairRatios;
       f.copy_runs = c.runs.map((r) => ({ kind: r.kind, rows_per_s: r.rowsPerSec, seconds: r.seconds }));
     }, db.config);
+
+    if (o.workers > 1)
+      await part(f, 'parallel copy', async () => {
+        f.workers = o.workers;
+        progress(`parallel copy: partwise with ${o.workers} workers against the baseline, ${o.pairs} pairs`);
+        const c = await measureCopyThroughput(s.ctx, o.pairs, (r) => progress(`copy ${r.kind}${r.workers > 1 ? ` x${r.workers}` : ''}: ${Math.round(r.rowsPerSec).toLocaleString('en-US')} rows/s (${r.seconds.toFixed(2)} s)`), o.workers);
+        f.parallel_baseline_rows_per_s = c.baselineRowsPerSec;
+        f.parallel_rows_per_s = c.partwiseRowsPerSec;
+        f.parallel_copy_ratio = c.ratio;
+        f.parallel_pair_ratios = c.pairRatios;
+        f.copy_runs.push(...c.runs.map((r) => ({ kind: r.kind, workers: r.workers, rows_per_s: r.rowsPerSec, seconds: r.seconds })));
+        // the peak RSS as users run it: a child process, sampled (not timed: Node's start-up would count)
+        await resetTarget(s.ctx);
+        const child = await runChildMigrate(db.env, ['--workers', String(o.workers)]);
+        await resetTarget(s.ctx);
+        if (child.exitCode !== 0) throw new Error(`migrate --workers ${o.workers} in a child process exited ${child.exitCode}: ${child.tail.join(' / ')}`);
+        f.parallel_peak_rss_mb = child.peakRssMb;
+      }, db.config);
+    if (o.copyOnly) {
+      f.notes.push('--copy-only: the writer periods, the swap, the seed query and the catalog scale were not measured');
+      return;
+    }
 
     let swapped = false;
     await part(f, 'application impact', async () => {
@@ -128,7 +151,7 @@ export async function main(argv: string[]): Promise<number> {
   const f = emptyFigures(o.rows, o.programs, server.label, machine());
   try {
     await part(f, 'copy, writer, swap, seed query', () => mainDataset(server, o, f), server.admin);
-    await part(f, 'catalog scale', () => scaleDataset(server, o, f), server.admin);
+    if (!o.copyOnly) await part(f, 'catalog scale', () => scaleDataset(server, o, f), server.admin);
   } finally {
     await server.stop();
   }

@@ -9,10 +9,19 @@ export interface BenchFigures {
   baseline_rows_per_s: number | null;
   partwise_rows_per_s: number | null;
   copy_ratio: number | null;
-  copy_runs: Array<{ kind: string; rows_per_s: number | null; seconds: number | null }>;
+  copy_runs: Array<{ kind: string; workers?: number; rows_per_s: number | null; seconds: number | null }>;
   /** each pair's partwise / baseline; copy_ratio is their median */
   copy_pair_ratios: number[];
   child_copy_rows_per_s: number | null;
+  /** --workers N: partwise with N copy workers against the same baseline, in alternating pairs of their own */
+  workers: number | null;
+  parallel_baseline_rows_per_s: number | null;
+  parallel_rows_per_s: number | null;
+  /** median of the pairs' ratios (partwise with N workers / the baseline run next to it) */
+  parallel_copy_ratio: number | null;
+  parallel_pair_ratios: number[];
+  /** VmHWM of a `migrate --mode all --workers N` child process (same method as peak_rss_mb) */
+  parallel_peak_rss_mb: number | null;
   /** partwise's --max-rate during the application-impact copy (null: unlimited) */
   impact_copy_max_rate: number | null;
   /** partwise's --max-latency-ratio during that copy (null: no guard); the rate changes it made and its lowest rate */
@@ -62,7 +71,8 @@ export interface BenchFigures {
 
 export function emptyFigures(rows: number, programs: number, server: string, machine: string): BenchFigures {
   return {
-    rows, programs, server, machine, baseline_rows_per_s: null, partwise_rows_per_s: null, copy_ratio: null, copy_runs: [], copy_pair_ratios: [], child_copy_rows_per_s: null, impact_copy_max_rate: null, impact_latency_ratio: null, impact_guard_changes: null, impact_guard_min_rate: null,
+    rows, programs, server, machine, baseline_rows_per_s: null, partwise_rows_per_s: null, copy_ratio: null, copy_runs: [], copy_pair_ratios: [], child_copy_rows_per_s: null,
+    workers: null, parallel_baseline_rows_per_s: null, parallel_rows_per_s: null, parallel_copy_ratio: null, parallel_pair_ratios: [], parallel_peak_rss_mb: null, impact_copy_max_rate: null, impact_latency_ratio: null, impact_guard_changes: null, impact_guard_min_rate: null,
     idle_p50_ms: null, idle_p99_ms: null, idle_max_ms: null, cpu_floor_p50_ms: null, cpu_floor_p99_ms: null, cpu_floor_p99_ratio: null, copy_p50_ms: null, copy_p99_ms: null, copy_max_ms: null, copy_p99_ratio: null, copy_wal_mb: null, copy_checkpoints: null, max_wal_size: null,
     swap_p50_ms: null, swap_p99_ms: null, swap_max_ms: null, swap_max_block_ms: null, swap_seconds: null, writer_tx: null, writer_errors: null,
     checksums_equal: null, scale_partitions: null, monitor_query_ms_1000: null, monitor_frame_ms_1000: null, migrate_frame_ms_1000: null, monitor_frame_ms_1000_160x48: null, migrate_frame_ms_1000_160x48: null,
@@ -86,6 +96,10 @@ export function markdown(f: BenchFigures): string {
     ['Copy: plain INSERT ... SELECT (baseline, median)', n(f.baseline_rows_per_s, 0, ' rows/s'), '', ''],
     ['Copy: partwise migrate --mode all, capture on (median)', n(f.partwise_rows_per_s, 0, ' rows/s'), '', ''],
     [`Copy ratio partwise / baseline (median of the pairs: ${f.copy_pair_ratios.map((x) => n(x, 3)).join(', ') || '-'})`, n(f.copy_ratio, 3), '>= 0.9', verdict(f.copy_ratio, (v: number) => v >= 0.9)],
+    [`Copy: partwise migrate --mode all --workers ${f.workers ?? 'N'} (median; its own pairs' baseline ${n(f.parallel_baseline_rows_per_s, 0, ' rows/s')})`, n(f.parallel_rows_per_s, 0, ' rows/s'), '', ''],
+    [`Parallel copy ratio, ${f.workers ?? 'N'} workers / baseline (median of the pairs: ${f.parallel_pair_ratios.map((x) => n(x, 3)).join(', ') || '-'})`, n(f.parallel_copy_ratio, 3),
+      f.workers === 2 ? '>= 1.5 (2 workers, 2 cores)' : '', f.workers === 2 ? verdict(f.parallel_copy_ratio, (v: number) => v >= 1.5) : ''],
+    [`Peak RSS of partwise with ${f.workers ?? 'N'} workers`, n(f.parallel_peak_rss_mb, 1, ' MiB'), '<= 200 MiB', f.workers === null ? '' : verdict(f.parallel_peak_rss_mb, (v: number) => v <= 200)],
     ['Copy in a child process under the writer (wall time, Node start-up included)', n(f.child_copy_rows_per_s, 0, ' rows/s'), '', ''],
     ['Writer idle p50 / p99 / max', `${n(f.idle_p50_ms)} / ${n(f.idle_p99_ms)} / ${n(f.idle_max_ms)} ms`, '', ''],
     ['Copy rate limit while measuring the writer (--max-rate)', f.impact_copy_max_rate === null ? 'unlimited' : n(f.impact_copy_max_rate, 0, ' rows/s'), '', ''],
@@ -115,7 +129,7 @@ export function markdown(f: BenchFigures): string {
     '|---|---|---|---|',
     ...rows.map((r) => `| ${r.join(' | ')} |`),
     '',
-    `Copy runs (alternating): ${f.copy_runs.map((r) => `${r.kind} ${n(r.rows_per_s, 0)} rows/s`).join(', ') || '-'}`,
+    `Copy runs (alternating): ${f.copy_runs.map((r) => `${r.kind}${r.workers && r.workers > 1 ? ` x${r.workers}` : ''} ${n(r.rows_per_s, 0)} rows/s`).join(', ') || '-'}`,
     `Peak RSS: ${f.peak_rss_method}.`,
   ];
   for (const x of f.notes) out.push(`Note: ${x}`);
@@ -128,6 +142,7 @@ export function jsonLine(f: BenchFigures): string {
   const r: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(f)) r[k] = typeof v === 'number' ? round(v, 3) : v;
   r.copy_pair_ratios = f.copy_pair_ratios.map((x) => round(x, 3)!);
+  r.parallel_pair_ratios = f.parallel_pair_ratios.map((x) => round(x, 3)!);
   r.copy_runs = f.copy_runs.map((x) => ({ ...x, rows_per_s: round(x.rows_per_s, 0), seconds: round(x.seconds, 3) }));
   return JSON.stringify(r);
 }

@@ -14,6 +14,7 @@ import { readLogicalSlots } from '../catalog/logicalSlots.js';
 import { publicationItems } from '../plan/publications.js';
 import { carryProblems } from '../plan/carryLimits.js';
 import { derivedName } from '../config/names.js';
+import { readWorkerFacts, workerAdvice } from './checkWorkers.js';
 
 /**
  * A BEFORE row trigger whose function assigns the key cannot work on a partitioned table
@@ -295,6 +296,7 @@ export async function runCheck(ctx: StepContext): Promise<StepResult> {
     : item('pooler', 'ok', 'Connection mode', 'a direct or session-mode connection'));
   if (snap.source && snap.source.relkind === 'r') items.push(...publicationItems(snap.source, ctx.cfg, await readLogicalSlots(ctx.client)));
   items.push(...(await dataChecks(ctx, snap)));
+  items.push(workerAdvice(await readWorkerFacts(ctx.client), ctx.cfg.workers).item);
   for (const i of items) ctx.emit({ type: 'check', item: i });
   const fails = items.filter((i) => i.status === 'fail').length;
   const warns = items.filter((i) => i.status === 'warn').length;
