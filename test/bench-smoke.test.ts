@@ -13,6 +13,7 @@ import { engineSession, prepareDataset } from '../src/bench/setup.js';
 import { median, percentile } from '../src/stats.js';
 import { parseLog } from '../src/bench/writer.js';
 import { libpqEnvFor } from '../src/bench/server.js';
+import { profileText } from '../src/bench/waitSampler.js';
 import { createTestDatabase } from './helpers/db.js';
 
 const REQUIRED_KEYS = [
@@ -39,6 +40,11 @@ describe('bench: pure parts', () => {
     expect(parseBenchArgs(['--impact-latency-ratio', '0'])).toMatchObject({ impactLatencyRatio: 0 });
     expect(parseBenchArgs(['--impact-latency-ratio', '2.5'])).toMatchObject({ impactLatencyRatio: 2.5 });
     expect(parseBenchArgs(['--impact-latency-ratio', '1'])).toMatch(/--impact-latency-ratio needs 0 \(no guard\) or a number from 1\.1/);
+  });
+
+  it('the wait profile in words: largest first, small shares summed', () => {
+    expect(profileText(new Map([['LWLock:WALInsert', 9], ['CPU', 90], ['IO:DataFileRead', 1]]))).toBe('CPU 90%, LWLock:WALInsert 9%, other 1% (100 samples)');
+    expect(profileText(new Map())).toBe('no samples');
   });
 
   it('median and percentiles', () => {

@@ -47,6 +47,32 @@ afterAll(async () => {
 });
 
 describe('PostgreSQL behaviours partwise relies on (docs/behaviours/)', () => {
+  it('advisory-share-lock-waits-behind-exclusive: a share request made while an exclusive one waits is granted only after it', async () => {
+    const [a, b, c, watch] = [await session(), await session(), await session(), await session()];
+    const key = 'b_advisory_share';
+    const granted = async () => (await watch.query<{ pid: number; granted: boolean }>(
+      `SELECT pid, granted FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+          AND classid = hashtext('partwise test')::oid AND objid = hashtext($1)::oid`, [key])).rows;
+    const pidOf = async (x: pg.Client) => (await x.query<{ p: number }>('SELECT pg_backend_pid() AS p')).rows[0]!.p;
+    const [pa, pb, pc] = [await pidOf(a), await pidOf(b), await pidOf(c)];
+    const take = (x: pg.Client, mode: 'shared' | 'exclusive') =>
+      x.query('BEGIN').then(() => x.query(`SELECT ${mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock'}(hashtext('partwise test'), hashtext($1))`, [key]));
+    await take(a, 'shared');
+    const bTook = take(b, 'exclusive');
+    await waitUntil(async () => (await granted()).some((r) => r.pid === pb && !r.granted), { what: 'the exclusive request waiting' });
+    const cTook = take(c, 'shared');
+    await waitUntil(async () => (await granted()).some((r) => r.pid === pc && !r.granted), { what: 'the later share request waiting' });
+    // A still holds its share: C, though compatible with A, waits behind B
+    expect((await granted()).filter((r) => r.granted).map((r) => r.pid)).toEqual([pa]);
+    await a.query('COMMIT');
+    await bTook;
+    expect((await granted()).find((r) => r.pid === pc)?.granted).toBe(false);
+    await b.query('COMMIT');
+    await cTook;
+    expect((await granted()).find((r) => r.pid === pc)?.granted).toBe(true);
+    await c.query('COMMIT');
+  });
+
   it('foreign-key-into-partitioned-table: a foreign key references a partitioned table only through a unique constraint with the key', async () => {
     const c = await schema('b_fk_in');
     await c.query(`CREATE TABLE p (id int, k int, PRIMARY KEY (id, k)) PARTITION BY LIST (k); CREATE TABLE p1 PARTITION OF p FOR VALUES IN (1)`);

@@ -11,6 +11,7 @@ import { copiedColumns } from '../move/captureNames.js';
 import { runMigrate } from '../steps/migrate.js';
 import type { StepContext } from '../steps/context.js';
 import { median } from '../stats.js';
+import { startWaitSampler, type WaitProfile } from './waitSampler.js';
 
 export interface CopyRun {
   kind: 'baseline' | 'partwise';
@@ -29,6 +30,8 @@ export interface CopyThroughput {
   ratio: number;
   /** each pair's partwise / baseline, in run order */
   pairRatios: number[];
+  /** what the copying sessions did, sampled (waitSampler.ts), per kind of run */
+  waits: Record<CopyRun['kind'], WaitProfile>;
 }
 
 /** Empties the partitioned copy and removes what a previous partwise run left (capture, checkpoints). */
@@ -73,7 +76,19 @@ export async function partwiseCopy(ctx: StepContext, workers = 1): Promise<CopyR
  * figures come from, the same run's speed drifts by 20 % over minutes), which a ratio of the two medians would mix.
  */
 export async function measureCopyThroughput(ctx: StepContext, pairs: number, onRun?: (r: CopyRun) => void, workers = 1): Promise<CopyThroughput> {
-  const partwise = (c: StepContext) => partwiseCopy(c, workers);
+  const waits = { baseline: new Map(), partwise: new Map() } as Record<CopyRun['kind'], WaitProfile>;
+  const mainPid = (await ctx.client.query<{ p: number }>('SELECT pg_backend_pid() AS p')).rows[0]!.p;
+  /** the run, with its sessions' wait profile added to its kind's (with several workers, the coordinator is left out) */
+  const sampled = (kind: CopyRun['kind'], run: (c: StepContext) => Promise<CopyRun>) => async (c: StepContext) => {
+    const sampler = await startWaitSampler(c.connection, kind === 'partwise' && workers > 1 ? [mainPid] : []);
+    try {
+      return await run(c);
+    } finally {
+      for (const [k, n] of await sampler.stop()) waits[kind].set(k, (waits[kind].get(k) ?? 0) + n);
+    }
+  };
+  const partwise = sampled('partwise', (c: StepContext) => partwiseCopy(c, workers));
+  const baseline = sampled('baseline', baselineCopy);
   const runs: CopyRun[] = [];
   const pairRatios: number[] = [];
   // one untimed run first: the first writes of a fresh server create WAL segment files (later runs recycle them)
@@ -82,7 +97,7 @@ export async function measureCopyThroughput(ctx: StepContext, pairs: number, onR
   await baselineCopy(ctx);
   for (let i = 0; i < pairs; i++) {
     // alternate which goes first, so neither always meets the warmer cache
-    const order = i % 2 === 0 ? [baselineCopy, partwise] : [partwise, baselineCopy];
+    const order = i % 2 === 0 ? [baseline, partwise] : [partwise, baseline];
     const pair: CopyRun[] = [];
     for (const run of order) {
       await resetTarget(ctx);
@@ -97,5 +112,5 @@ export async function measureCopyThroughput(ctx: StepContext, pairs: number, onR
   await resetTarget(ctx);
   const b = median(runs.filter((r) => r.kind === 'baseline').map((r) => r.rowsPerSec));
   const p = median(runs.filter((r) => r.kind === 'partwise').map((r) => r.rowsPerSec));
-  return { runs, baselineRowsPerSec: b, partwiseRowsPerSec: p, ratio: median(pairRatios), pairRatios };
+  return { runs, baselineRowsPerSec: b, partwiseRowsPerSec: p, ratio: median(pairRatios), pairRatios, waits };
 }

@@ -9,6 +9,7 @@ import { measureApplicationImpact } from './applicationImpact.js';
 import { parseBenchArgs, USAGE, type BenchOptions } from './args.js';
 import { measureCatalogScale } from './catalogScale.js';
 import { runChildMigrate } from './childMigrate.js';
+import { profileText } from './waitSampler.js';
 import { measureCopyThroughput, resetTarget } from './copyThroughput.js';
 import { emptyFigures, jsonLine, markdown, type BenchFigures } from './report.js';
 import { measureSeedQuery } from './seedQuery.js';
@@ -53,6 +54,7 @@ async function mainDataset(server: BenchServer, o: BenchOptions, f: BenchFigures
       f.partwise_rows_per_s = c.partwiseRowsPerSec;
       f.copy_ratio = c.ratio;
       f.copy_pair_ratios = c.pairRatios;
+      f.notes.push(`where the time goes (one worker), sampled every 50 ms from pg_stat_activity: baseline ${profileText(c.waits.baseline)}; partwise ${profileText(c.waits.partwise)}`);
       f.copy_runs = c.runs.map((r) => ({ kind: r.kind, rows_per_s: r.rowsPerSec, seconds: r.seconds }));
     }, db.config);
 
@@ -65,6 +67,8 @@ async function mainDataset(server: BenchServer, o: BenchOptions, f: BenchFigures
         f.parallel_rows_per_s = c.partwiseRowsPerSec;
         f.parallel_copy_ratio = c.ratio;
         f.parallel_pair_ratios = c.pairRatios;
+        f.notes.push(`where the time goes, sampled every 50 ms from pg_stat_activity, the baseline's session: ${profileText(c.waits.baseline)}`);
+        f.notes.push(`the same, partwise's ${o.workers} workers: ${profileText(c.waits.partwise)}`);
         f.copy_runs.push(...c.runs.map((r) => ({ kind: r.kind, workers: r.workers, rows_per_s: r.rowsPerSec, seconds: r.seconds })));
         // the peak RSS as users run it: a child process, sampled (not timed: Node's start-up would count)
         await resetTarget(s.ctx);

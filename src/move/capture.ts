@@ -211,7 +211,8 @@ export async function lockCapture(client: pg.ClientBase, cfg: Config, direction:
 
 /**
  * lockCapture in share mode: what copy batches take, so that the batches of several workers run at once while each
- * replay (which takes lockCapture) still waits for every batch in flight and every batch for a replay in flight.
+ * replay (which takes lockCapture) still waits for every batch in flight and every batch for a replay in flight, or
+ * waiting (docs/behaviours/advisory-share-lock-waits-behind-exclusive.md).
  */
 export async function lockCaptureShared(client: pg.ClientBase, cfg: Config, direction: Direction): Promise<void> {
   await client.query(`SELECT pg_advisory_xact_lock_shared(hashtext('partwise capture'), hashtext($1))`, [`${direction} ${cfg.schema}.${cfg.table}`]);

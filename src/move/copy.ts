@@ -10,8 +10,8 @@
  *   existed then and were never written since stay at their ctid, so exactly one batch copies them; the batch and
  *   its checkpoint commit together, so a killed process neither skips nor repeats a range.
  * - A batch copies each row as its snapshot S sees it. If a transaction T writes that row after S, T's log entry
- *   commits after S. Replay and batches take the same advisory lock, so the replay that consumes T's entry starts
- *   after the batch committed; it deletes the key from the target and re-inserts the source's current row: the
+ *   commits after S. Replay and batches take the same advisory lock (batches in share mode, replay exclusively), so
+ *   the replay that consumes T's entry starts after the batch committed; it deletes the key from the target and re-inserts the source's current row: the
  *   stale version is replaced. ON CONFLICT DO NOTHING in the batch is safe for this reason only: whatever the batch
  *   skips or writes stale is repaired by a replay that is guaranteed to run after it.
  * - Speed (the same rows, the same result): ON CONFLICT costs a speculative insertion per row and per unique index
@@ -44,6 +44,13 @@
  *     runs before the batch inserts.)
  *   - truncate: TRUNCATE waits for running batches (ACCESS EXCLUSIVE against ACCESS SHARE), logs a marker; replay
  *     truncates the target and resets the checkpoints; entries after the marker re-insert what came since.
+ * - Several workers (migrate --workers N): each batch takes the lock in share mode before its snapshot, so batches
+ *   run together while a replay still waits for every batch in flight, and a batch that starts while a replay waits
+ *   queues behind it (docs/behaviours/advisory-share-lock-waits-behind-exclusive.md): the argument above holds for
+ *   each batch. Each checkpoint row (a scope, or a part of one: copyParts.ts) is walked by one worker, under FOR
+ *   UPDATE, and the parts of a scope cover disjoint block ranges, so each unwritten row is copied by exactly one
+ *   batch. Two batches that meet over one row (a version in each range) wait for each other's insert; a deadlock
+ *   between them rolls one back with its checkpoint, and it is run again.
  * - Replay itself reads the current source row per key; a write racing with it logs again and is replayed later.
  *   When the backlog is drained after the last write, every key is equal on both sides.
  */
@@ -141,8 +148,11 @@ export async function sourceFile(client: pg.ClientBase, cfg: Config): Promise<{ 
  * The scope's checkpoint, created at the table's current end if missing, restarted if the source's file changed.
  * Must be called after capture is installed: rows beyond end_block are written after that, hence logged.
  */
-export async function startScope(client: pg.ClientBase, t: CopyTarget, scope: Scope): Promise<Checkpoint> {
+export async function startScope(client: pg.ClientBase, t: CopyTarget, scope: Scope): Promise<Checkpoint & { truncated?: boolean }> {
   const f = await sourceFile(client, t.cfg);
+  // a scope that replay reset after a TRUNCATE of the source (filenode TRUNCATED_FILENODE): the caller says so and
+  // starts its counts over, as copyBatch's `truncated` does
+  const before = (await client.query<{ filenode: string }>(`SELECT filenode FROM partwise.copy_checkpoint WHERE migration_id = $1 AND scope = $2`, [t.migrationId, scope.id])).rows[0];
   const r = await client.query(
     `INSERT INTO partwise.copy_checkpoint (migration_id, scope, filenode, end_block) VALUES ($1, $2, $3, $4)
      ON CONFLICT (migration_id, scope) DO UPDATE SET filenode = EXCLUDED.filenode, end_block = EXCLUDED.end_block, next_block = 0, done = false, updated_at = now()
@@ -153,7 +163,7 @@ export async function startScope(client: pg.ClientBase, t: CopyTarget, scope: Sc
   if (r.rows[0]) {
     // restarted on a new file: its parts, if it had any, walked the old one
     await client.query(`DELETE FROM partwise.copy_checkpoint WHERE ${PARTS_OF}`, [t.migrationId, scope.id]);
-    return cp(r.rows[0]);
+    return { ...cp(r.rows[0]), ...(before && Number(before.filenode) === TRUNCATED_FILENODE ? { truncated: true } : {}) };
   }
   return cp((await client.query(`SELECT * FROM partwise.copy_checkpoint WHERE migration_id = $1 AND scope = $2`, [t.migrationId, scope.id])).rows[0]);
 }
@@ -182,6 +192,8 @@ export interface BatchResult {
   checkpoint: Checkpoint;
   /** the source's file changed (rewrite, truncate): the scope restarted at block 0 */
   restarted: boolean;
+  /** the source was truncated and replay has not applied its marker yet: replay first, then batch again */
+  awaitReplay?: boolean;
   /** the part's checkpoint is gone: its scope started over (a rewrite of the source); the scope is planned again */
   gone?: boolean;
   /** the restart came from a TRUNCATE of the source (replayed: the new table was emptied and the counts reset) */
@@ -230,6 +242,11 @@ export async function copyBatch(
     }
     let c = cp(row);
     const f = await sourceFile(client, cfg);
+    if (f.filenode !== c.filenode && c.filenode !== TRUNCATED_FILENODE && (await truncatePending(client, cfg))) {
+      // a TRUNCATE whose marker replay has not applied yet: replay empties the new table and resets every scope first
+      // (then this one restarts as truncated, its counts with it); nothing is copied meanwhile
+      return { copiedByProgram: new Map(), copied: 0, checkpoint: c, restarted: false, path: null, awaitReplay: true };
+    }
     if (f.filenode !== c.filenode) {
       // the whole scope starts over on the new file, its parts gone (a worker on another part finds it gone)
       await client.query(
@@ -292,6 +309,13 @@ export async function copyBatch(
     c = { ...c, nextBlock: to, copied: c.copied + copied, done };
     return { copiedByProgram, copied, checkpoint: c, restarted: false, path, countMismatch };
   });
+}
+
+/** Whether the change log holds a TRUNCATE marker that replay has not applied yet. */
+async function truncatePending(client: pg.ClientBase, cfg: Config): Promise<boolean> {
+  const log = captureNames(cfg, 'forward').logQ;
+  const r = await client.query<{ t: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${log} WHERE op = 'T') AS t`);
+  return r.rows[0]!.t;
 }
 
 /**

@@ -42,6 +42,8 @@ export async function copyJobs(run: CopyRun, jobs: Job[]): Promise<void> {
     const pending: Job[] = [];
     for (const job of ordered) {
       const cp = await run.onMain(() => startScope(client, target, job.scope));
+      // replay emptied the new table after a TRUNCATE and reset this scope (a worker found its part gone)
+      if (cp.truncated) await truncatedMeanwhile(run);
       if (cp.done) continue;
       pending.push(job);
       const rows = job.active.reduce((n, p) => n + p.total, 0);
@@ -138,6 +140,10 @@ async function copyUnit(run: CopyRun, session: pg.Client, u: Unit, replayHere: b
       // a rate limit asks to spare the application: the batch's writes also reach the disk as they go (see copyBatch)
       const blocks = blocksForRows(rows, active.reduce((n, p) => n + p.total, 0), endBlock);
       const r = await batchRetried(() => copyBatch(session, run.target, scope, blocks, exclude, { smoothWrites: maxRate !== null, count: run.countFor(scope) }));
+      if (r.awaitReplay) {
+        await run.drain(10);
+        continue;
+      }
       await afterBatch(run, scope, active, r, replayHere);
       if (r.gone || r.checkpoint.done) break;
       if (r.restarted) endBlock = r.checkpoint.endBlock;
@@ -163,6 +169,21 @@ async function batchRetried(batch: () => Promise<BatchResult>): Promise<BatchRes
   }
 }
 
+/** Replay emptied the new table with the source (TRUNCATE): the counts start over from the rows there are now. */
+async function truncatedMeanwhile(run: CopyRun): Promise<void> {
+  const { cfg, emit } = run.ctx;
+  const fresh = await run.onMain(() => countByKey(run.client, cfg));
+  for (const p of run.programs) {
+    p.copied = 0;
+    p.total = p.keys.reduce((n, k) => n + (fresh.get(k) ?? 0), 0);
+  }
+  emit({
+    type: 'warn',
+    message: `${cfg.schema}.${cfg.table} was emptied (TRUNCATE) during the copy: partwise emptied ${cfg.newTable} the same way and starts the copy over ` +
+      `from the rows the table holds now; rows written since the TRUNCATE come through the change log, so nothing is lost`,
+  });
+}
+
 /** What a committed batch changes: restarts, counts, the bars; with one worker also replay and the guard. */
 async function afterBatch(run: CopyRun, scope: Scope, active: ProgramEntry[], r: BatchResult, replayHere: boolean): Promise<void> {
   const { cfg, emit } = run.ctx;
@@ -170,19 +191,8 @@ async function afterBatch(run: CopyRun, scope: Scope, active: ProgramEntry[], r:
     run.byPartition = null;
     emit({ type: 'info', message: 'per-program progress: the partitions\' insert counts did not add up to the rows copied (a partition attached meanwhile?); counting per key from now on' });
   }
-  if (r.truncated) {
-    // replay emptied the new table with the source: the counts start over from the rows there are now
-    const fresh = await run.onMain(() => countByKey(run.client, cfg));
-    for (const p of run.programs) {
-      p.copied = 0;
-      p.total = p.keys.reduce((n, k) => n + (fresh.get(k) ?? 0), 0);
-    }
-    emit({
-      type: 'warn',
-      message: `${cfg.schema}.${cfg.table} was emptied (TRUNCATE) during the copy: partwise emptied ${cfg.newTable} the same way and starts the copy over ` +
-        `from the rows the table holds now; rows written since the TRUNCATE come through the change log, so nothing is lost`,
-    });
-  } else if (r.restarted) emit({ type: 'warn', message: `${cfg.table} was rewritten (TRUNCATE, VACUUM FULL, CLUSTER or a rewriting ALTER TABLE): the copy of ${scope.id} starts over` });
+  if (r.truncated) await truncatedMeanwhile(run);
+  else if (r.restarted) emit({ type: 'warn', message: `${cfg.table} was rewritten (TRUNCATE, VACUUM FULL, CLUSTER or a rewriting ALTER TABLE): the copy of ${scope.id} starts over` });
   const counts = new Map<ProgramEntry, number>();
   for (const [k, n] of r.copiedByProgram) {
     const p = run.byKey.get(k);

@@ -1,4 +1,9 @@
-/** migrate --mode all: one pass over the whole table copies every program at once. */
+/**
+ * migrate --mode all: one pass over the whole table copies every program at once. With several workers the pass is
+ * cut into block ranges (parts). Program by program instead (partition-aligned, each worker on its own programs) was
+ * measured slower on the benchmark's 50 programs: each program's scope walks the whole table for its rows
+ * (README, Benchmark).
+ */
 import { keyScope } from '../../move/copy.js';
 import { copyJobs } from './copyLoop.js';
 import { recordCopied, type CopyRun } from './copyRun.js';
