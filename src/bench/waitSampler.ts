@@ -25,7 +25,9 @@ export async function startWaitSampler(config: pg.ClientConfig, excludePids: num
         `SELECT CASE WHEN state = 'active' THEN COALESCE(wait_event_type || ':' || wait_event, 'CPU')
                      WHEN state = 'idle in transaction' THEN 'client, inside a batch' ELSE 'client, between batches' END AS w
            FROM pg_catalog.pg_stat_activity
-          WHERE application_name = 'partwise' AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND pid <> ALL($1::int[])`,
+          WHERE application_name = 'partwise' AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND pid <> ALL($1::int[])
+            -- the run lease's heartbeat and the latency guard's probe are partwise's too, but idle by design
+            AND query NOT LIKE '%partwise.run_lease%' AND query NOT LIKE '%partwise.latency_probe%'`,
         [excludePids],
       );
       for (const x of r.rows) counts.set(x.w, (counts.get(x.w) ?? 0) + 1);
