@@ -48,8 +48,9 @@ describe('out-of-order commands get the state\'s answer (exit 3, nothing changed
     await refused(['swap'], /^swap refused: nothing to swap yet: run create, then migrate, then verify --data/);
     await refused(['rollback'], /^rollback refused: nothing to roll back: public\.petri_observations_partitioned does not exist and the swap has not happened/);
     await refused(['finish'], /^finish refused: finish comes after the swap: public\.petri_observations is not swapped/);
-    await refused(['monitor'], /^monitor refused: no partitioned table yet: run create first/);
-    await refused(['maintain'], /^maintain refused: no partitioned table yet: run create first/);
+    await refused(['monitor'], /^monitor refused: nothing to monitor yet: public\.petri_observations is not partitioned and public\.petri_observations_partitioned does not exist: run create first/);
+    await refused(['maintain'], /^maintain refused: nothing to maintain yet: public\.petri_observations is not partitioned and public\.petri_observations_partitioned does not exist: run create first/);
+    await refused(['monitor', '--table', 'nosuch'], /^monitor refused: public\.nosuch does not exist \(check --schema and --table\)/);
     await refused(['pause'], /^pause refused: nothing to pause: no copy exists/);
     await refused(['swap', '--table', 'no_such_table'], /^swap refused: public\.no_such_table does not exist \(check --schema and --table\)/);
   });

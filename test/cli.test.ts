@@ -30,6 +30,49 @@ describe('the partwise command', () => {
     expect(bad.stderr).toMatch(/--nope/);
   });
 
+  it('an unknown flag or command exits 2 with a plain message and the nearest valid one for that command', async () => {
+    const tabel = await runCli(['migrate', '--tabel', 'x']);
+    expect(tabel.code).toBe(2);
+    expect(tabel.stderr).toMatch(/^partwise: unknown option --tabel for migrate; did you mean --table\? \(see partwise migrate --help\)$/m);
+    expect(tabel.stderr).not.toMatch(/positional|To specify/);
+    // the nearest among the command's own flags: --mode is migrate's, so migrate suggests it and check does not
+    expect((await runCli(['migrate', '--mdoe', 'all'])).stderr).toMatch(/did you mean --mode\?/);
+    const checkMode = await runCli(['check', '--mdoe', 'all']);
+    expect(checkMode.code).toBe(2);
+    expect(checkMode.stderr).toMatch(/unknown option --mdoe for check \(see partwise check --help\)/);
+    expect(checkMode.stderr).not.toMatch(/did you mean/);
+    const migrat = await runCli(['migrat']);
+    expect(migrat.code).toBe(2);
+    expect(migrat.stderr).toMatch(/unknown command: migrat; did you mean migrate\?/);
+    expect((await runCli(['monitr', '--table', 'x'])).stderr).toMatch(/did you mean monitor\?/);
+    const missing = await runCli(['migrate', '--table']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/--table takes a value/);
+    const given = await runCli(['migrate', '--yes=1']);
+    expect(given.code).toBe(2);
+    expect(given.stderr).toMatch(/--yes takes no value/);
+  });
+
+  it.each([
+    ['no "://"', 'postgres//bad', /--url is not a valid connection URL: it must begin with postgres:\/\/ or postgresql:\/\/ \(it begins with "postgres\/\/"\)/],
+    ['no "://" and a password', 'postgres//ann:s3cr3t-pw@db.example.com/app', /it must begin with postgres:\/\//],
+    ['another scheme and a password', 'mysql://ann:s3cr3t-pw@db.example.com/app', /it begins with "mysql:\/\/"/],
+    ['a port that is not a number, and a password', 'postgres://ann:s3cr3t-pw@db.example.com:54x2/app', /the port is not a number from 1 to 65535/],
+    ['a port out of range, and a password', 'postgres://ann:s3cr3t-pw@db.example.com:99999/app', /the port is not a number from 1 to 65535/],
+  ])('a malformed URL (%s) is a usage error that says what is wrong, never the password', async (_what, url, problem) => {
+    for (const args of [['check', '--url', url], ['check', '--json', '--url', url], ['--url', url]]) {
+      const r = await runCli(args);
+      expect(r.code).toBe(2);
+      expect(r.stderr + String(resultOf(r)?.summary ?? '')).toMatch(problem);
+      expect(r.stdout + r.stderr).not.toMatch(/s3cr3t/);
+      expect(r.stdout + r.stderr).not.toMatch(/could not connect|ENOTFOUND/);
+    }
+    const env = await runCli(['status'], { DATABASE_URL: url });
+    expect(env.code).toBe(2);
+    expect(env.stderr).toMatch(/DATABASE_URL is not a valid connection URL/);
+    expect(env.stderr).not.toMatch(/s3cr3t/);
+  });
+
   it('refuses to start the checklist app without a terminal, with a clear message', async () => {
     const r = await runCli([]);
     expect(r.code).toBe(2);

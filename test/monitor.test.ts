@@ -151,7 +151,7 @@ describe('the monitor reads partition sizes in one query', () => {
       const r = await runMonitor(ctx, { print: false });
       expect(r.exitCode).toBe(1);
       expect(r.summary).toMatch(/run partwise create/);
-      expect(partitionSizeLines(r.data as PartitionSizes)[0]!.text).toMatch(/no partitioned table/);
+      expect(partitionSizeLines(r.data as PartitionSizes)[0]!.text).toMatch(/neither the table nor its partitioned copy is a partitioned table/);
     } finally {
       await close();
     }

@@ -4,6 +4,7 @@ import { COMMANDS, parseCommandLine, UsageError, type Command, type Flags } from
 import { commandHelp, mainHelp } from './help.js';
 import { stepByCommand } from '../registry/index.js';
 import { shown } from '../text/safe.js';
+import { urlProblem } from '../db/urlProblem.js';
 
 /** What a step that stopped half-way (an error, a lost connection) kept and what it left unchanged. */
 const UNFINISHED: Partial<Record<string, string>> = {
@@ -42,6 +43,14 @@ async function confirm(question: string): Promise<boolean> {
   }
 }
 
+/** A malformed --url (or DATABASE_URL when no --url is given) as a usage error, before anything tries to connect. */
+function connectionUrlProblem(urlFlag: string | undefined, env: NodeJS.ProcessEnv): string | null {
+  const [name, url] = urlFlag !== undefined ? ['--url', urlFlag] : ['DATABASE_URL', env.DATABASE_URL];
+  if (!url) return null;
+  const problem = urlProblem(url);
+  return problem ? `${name} is not a valid connection URL: ${problem}` : null;
+}
+
 /** Runs one command line; returns the exit code. Everything heavy is imported lazily so --help is instant. */
 export async function main(io: Io): Promise<number> {
   let command: Command | null;
@@ -49,7 +58,8 @@ export async function main(io: Io): Promise<number> {
   try {
     ({ command, flags } = parseCommandLine(io.argv));
   } catch (e) {
-    io.err(`partwise: ${shown((e as Error).message)}\nRun partwise --help for usage.`);
+    const message = shown((e as Error).message);
+    io.err(`partwise: ${message}${/--help/.test(message) ? '' : '\nRun partwise --help for usage.'}`);
     return 2;
   }
   if (flags.help || command === 'help') {
@@ -64,7 +74,12 @@ export async function main(io: Io): Promise<number> {
     const { runDemoStop } = await import('./demo.js');
     return runDemoStop(flags, io);
   }
+  const urlIssue = connectionUrlProblem(flags.url, io.env);
   const interactive = io.stdinIsTTY && io.stdoutIsTTY && !io.env.CI && io.env.TERM !== 'dumb';
+  if (urlIssue && (command === null || command === 'watch')) {
+    io.err(`partwise: ${urlIssue}`);
+    return 2;
+  }
   if (command === null) {
     if (!interactive) {
       io.err(
@@ -98,6 +113,8 @@ export async function main(io: Io): Promise<number> {
     else io.err(`partwise: ${shown(message)}`);
     return 2;
   };
+
+  if (urlIssue) return usage(urlIssue);
 
   let cfg;
   let demo;

@@ -3,6 +3,7 @@ import { parse as parseUrl } from 'pg-connection-string';
 import pgpass from 'pgpass';
 import type { ConnectionOptions } from 'node:tls';
 import { readFileSync } from 'node:fs';
+import { urlProblem } from './urlProblem.js';
 
 /** Where the connection comes from, in the documented order of precedence. */
 export type ConnectionSource = 'url-flag' | 'DATABASE_URL' | 'libpq-env' | 'embedded';
@@ -55,13 +56,9 @@ function pgpassLookup(c: pg.ClientConfig): () => Promise<string> {
 }
 
 export function configFromUrl(url: string): pg.ClientConfig {
-  let parsed: ReturnType<typeof parseUrl>;
-  try {
-    parsed = parseUrl(url);
-  } catch {
-    // the parser's message may echo the URL, password included
-    throw new Error('the connection URL could not be parsed (expected postgres://user:password@host:port/database)');
-  }
+  const problem = urlProblem(url);
+  if (problem) throw new Error(`the connection URL is not valid: ${problem}`);
+  const parsed = parseUrl(url);
   const sslmode = (parsed as { sslmode?: string }).sslmode;
   const cfg: pg.ClientConfig = {
     host: parsed.host ?? undefined,

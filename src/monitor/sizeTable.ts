@@ -7,6 +7,9 @@ import type { PartitionSizes } from './partitionSizes.js';
  */
 export const DEFAULT_ROWS_HINT = 'the default partition holds rows: a partition is missing for them; run partwise maintain --yes';
 
+/** The partition size query found neither the partitioned copy nor a partitioned table of that name. */
+export const NO_PARTITIONED_TABLE = 'neither the table nor its partitioned copy is a partitioned table (check --schema and --table; before create there is nothing to show)';
+
 const when = (d: Date | null) => (d ? d.toISOString().slice(0, 16).replace('T', ' ') : '-');
 
 /** The bound's value list without the `FOR VALUES IN (...)` wrapper, for narrow columns. */
@@ -23,7 +26,7 @@ export interface SizeTableLine {
 
 /** The headless monitor table: aligned columns, a totals row, the default partition flagged when it holds rows. */
 export function partitionSizeLines(s: PartitionSizes): SizeTableLine[] {
-  if (!s.table) return [{ text: 'no partitioned table yet: run partwise create', warn: false }];
+  if (!s.table) return [{ text: NO_PARTITIONED_TABLE, warn: false }];
   const header = ['partition', 'program', 'bound', 'est. rows', 'table', 'indexes', 'total', 'share', 'last analyze', 'scans seq/idx'];
   const right = new Set([3, 4, 5, 6, 7]);
   const body = s.rows.map((p) => [

@@ -15,6 +15,11 @@ export function sourceProblem(s: MigrationState): string | null {
   return null;
 }
 
+/** Nothing partitioned to look at: the table is missing or plain and has no partitioned copy yet. */
+export function noPartitionedTable(s: MigrationState, what: string): string {
+  return sourceProblem(s) ?? `nothing to ${what} yet: ${s.table} is not partitioned and ${s.newTable} does not exist: run create first`;
+}
+
 /** A step that changes things must not run beside another one (migrate and pause/resume handle their own). */
 export function busyElsewhere(s: MigrationState): string | null {
   const r = s.running;

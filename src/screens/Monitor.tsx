@@ -8,6 +8,7 @@ import { SizeTable, SORTS, sortRows, type SortColumn } from './SizeTable.js';
 import { StepFrame } from './StepFrame.js';
 import { actionFor, bodyHeight, nextHere, type ScreenProps } from './screenProps.js';
 import { useTone } from './Theme.js';
+import { noPartitionedTable } from '../registry/refusals.js';
 
 /** 7 Monitor: the partition size table from the catalog, refreshed at the chosen interval without blocking the keys. */
 export function Monitor(p: ScreenProps) {
@@ -41,7 +42,7 @@ export function Monitor(p: ScreenProps) {
         {monitor.refreshing ? ' · refreshing' : ''}
       </Text>
       {monitor.error ? <Text color={color('fail')} wrap="truncate">✘ {monitor.error}</Text> : null}
-      {s && !s.table ? <Text>No partitioned table yet: run Create (2) first.</Text> : null}
+      {s && !s.table ? <Text>{noPartitionedTable(p.migration, 'monitor')}</Text> : null}
       {s && s.table ? (
         <Box flexDirection="column">
           <SizeTable sizes={s} sort={sort} cursor={win.cursor} offset={win.offset} height={h} width={p.width} exact={monitor.exact} />

@@ -1,5 +1,5 @@
 import { notePart } from '../preview.js';
-import { busyElsewhere, sourceProblem } from '../refusals.js';
+import { busyElsewhere, noPartitionedTable } from '../refusals.js';
 import { defineStep } from '../types.js';
 
 /** maintain (from Monitor): partitions for new lookup rows, their rows moved out of the default partition. */
@@ -13,7 +13,7 @@ export const maintain = defineStep({
   question: (cfg) => `Create the missing partitions of ${cfg.schema}.${cfg.table}'s partitioned table and move their rows out of the default partition?`,
   refuse(s) {
     if (s.catalog.source === 'p' || s.catalog.target) return busyElsewhere(s);
-    return sourceProblem(s) ?? 'no partitioned table yet: run create first';
+    return noPartitionedTable(s, 'maintain');
   },
   async preview() {
     return [notePart('maintain', 'per missing partition: CREATE TABLE ... (LIKE the parent) with CHECK (key = X), the partitions\' RLS, policies and grants;',

@@ -1,5 +1,5 @@
 import { partitionSizesSql } from '../../monitor/partitionSizes.js';
-import { sourceProblem } from '../refusals.js';
+import { noPartitionedTable } from '../refusals.js';
 import { defineStep } from '../types.js';
 
 /** 7 Monitor: the partition size table from the catalog (the screen refreshes it; headless prints it once). */
@@ -12,7 +12,7 @@ export const monitor = defineStep({
   options: (flags) => ({ print: !flags.json }),
   refuse(s) {
     if (s.catalog.source === 'p' || s.catalog.target) return null;
-    return sourceProblem(s) ?? 'no partitioned table yet: run create first';
+    return noPartitionedTable(s, 'monitor');
   },
   keys: [
     { keys: ['+', '-'], label: 'interval', help: 'refresh interval (0.5-10 s)', action: 'interval' },
