@@ -47,7 +47,7 @@ export type EngineEvent =
   | { type: 'progress.overall'; copied: number; total: number; rowsPerSec: number; etaSec: number | null; backlog: number; paused: boolean; batchSize: number; maxRate: number | null; mode: 'one' | 'all' | 'gradual' }
   /** the partition size table (monitor): one catalog read */
   | { type: 'partition.sizes'; sizes: PartitionSizes }
-  | { type: 'result'; command: string; ok: boolean; exitCode: number; summary: string; data?: unknown };
+  | { type: 'result'; command: string; ok: boolean; exitCode: number; summary: string; next?: string; data?: unknown };
 
 export type Emit = (e: EngineEvent) => void;
 

@@ -45,7 +45,7 @@ describe('the monitor reads partition sizes in one query', () => {
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createTestDatabase('pw_test_monitor');
-    await withClient(db.config, (c) => c.query(intKeySchema('m2', 2) + intKeySchema('m50', 50)));
+    await withClient(db.config, (c) => c.query(intKeySchema('m2', 2) + intKeySchema('m3', 2) + intKeySchema('m50', 50)));
   });
   afterAll(async () => db?.drop());
 
@@ -86,9 +86,10 @@ describe('the monitor reads partition sizes in one query', () => {
     try {
       const before = await readPartitionSizes(ctx.client, ctx.cfg);
       const p1Before = byName(before, 'obs_p1');
-      // never analyzed: reltuples = -1 on PG14+ is shown as unknown, not as 0 or -1
-      expect(p1Before.estimatedRows).toBeNull();
-      expect(before.totals.neverAnalyzed).toBe(3);
+      // never analyzed (reltuples = -1 on PG14+) but empty: no pages is no rows
+      expect(p1Before.analyzedRows).toBeNull();
+      expect(p1Before.estimatedRows).toBe(0);
+      expect(before.totals.neverAnalyzed).toBe(0);
       await ctx.client.query(`INSERT INTO m2.obs_partitioned (program_id, payload) SELECT 1, repeat('x', 200) FROM generate_series(1, 5000)`);
       await ctx.client.query(`ANALYZE m2.obs_partitioned`);
       const after = await readPartitionSizes(ctx.client, ctx.cfg);
@@ -105,6 +106,33 @@ describe('the monitor reads partition sizes in one query', () => {
       expect(after.rows[0]!.name).toBe('obs_p1');
       expect(p1.share).toBeGreaterThan(0.5);
       expect(await exactRowCount(ctx.client, 'm2', 'obs_p1')).toBe(5000);
+    } finally {
+      await close();
+    }
+  });
+
+  it('the row estimate follows the rows copied since the last analyze (stale reltuples scaled to the pages now)', async () => {
+    const { ctx, close } = await engineContext(db.config, intKeyConfig('m3'));
+    try {
+      expect((await runCreate(ctx)).exitCode).toBe(0);
+      // autovacuum must not analyze in between: the point is what the monitor shows while reltuples is stale
+      await ctx.client.query(`ALTER TABLE m3.obs_p1 SET (autovacuum_enabled = false); ALTER TABLE m3.obs_p2 SET (autovacuum_enabled = false)`);
+      const fill = (key: number, n: number) =>
+        ctx.client.query(`INSERT INTO m3.obs_partitioned (program_id, payload) SELECT $1, repeat('x', 200) FROM generate_series(1, $2)`, [key, n]);
+      // filled, never analyzed: there is no density to scale, so no number rather than a wrong one
+      await fill(2, 100);
+      expect(byName(await readPartitionSizes(ctx.client, ctx.cfg), 'obs_p2').estimatedRows).toBeNull();
+      await fill(1, 2000);
+      await ctx.client.query(`ANALYZE m3.obs_p1`);
+      await fill(1, 18_000);
+      const sizes = await readPartitionSizes(ctx.client, ctx.cfg);
+      const p1 = byName(sizes, 'obs_p1');
+      expect(p1.analyzedRows).toBe(2000); // what reltuples says: the count at the analyze
+      expect(Math.abs(p1.estimatedRows! - 20_000)).toBeLessThan(20_000 * 0.05);
+      expect(sizes.totals.neverAnalyzed).toBe(1);
+      const lines = partitionSizeLines(sizes).map((l) => l.text);
+      expect(lines.find((l) => l.startsWith('obs_p2'))).toMatch(/unknown/);
+      expect(lines.find((l) => l.startsWith('total'))).toMatch(/\+1 unknown/);
     } finally {
       await close();
     }

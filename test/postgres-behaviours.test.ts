@@ -241,6 +241,20 @@ describe('PostgreSQL behaviours partwise relies on (docs/behaviours/)', () => {
     expect(Number((await one<{ n: string }>(c, `SELECT sum(pg_total_relation_size(relid)) AS n FROM pg_partition_tree('p')`)).n)).toBeGreaterThan(0);
   });
 
+  it('reltuples-is-as-of-the-last-analyze: reltuples and relpages stay at the last ANALYZE while rows arrive; -1 before any', async () => {
+    const c = await schema('b_reltuples');
+    await c.query(`CREATE TABLE t (id int, pad text) WITH (autovacuum_enabled = false)`);
+    expect(Number((await one<{ n: string }>(c, `SELECT reltuples AS n FROM pg_class WHERE oid = 't'::regclass`)).n)).toBe(-1);
+    await c.query(`INSERT INTO t SELECT g, repeat('x', 100) FROM generate_series(1, 1000) g; ANALYZE t`);
+    await c.query(`INSERT INTO t SELECT g, repeat('x', 100) FROM generate_series(1, 9000) g`);
+    const r = await one<{ tuples: string; pages: number; now_pages: string }>(c,
+      `SELECT reltuples AS tuples, relpages AS pages, pg_relation_size(oid) / current_setting('block_size')::int AS now_pages FROM pg_class WHERE oid = 't'::regclass`);
+    expect(Number(r.tuples)).toBe(1000);
+    expect(Number(r.now_pages)).toBeGreaterThan(r.pages * 5);
+    // the planner's way: the analyzed rows per page times the pages now
+    expect(Math.abs((Number(r.tuples) / r.pages) * Number(r.now_pages) - 10_000)).toBeLessThan(500);
+  });
+
   it('list-bound-text: the server prints a one-value LIST bound as partwise expects, for every key type it supports', async () => {
     const c = await schema('b_bound_text');
     const cases: Array<[string, string]> = [

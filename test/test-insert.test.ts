@@ -5,8 +5,8 @@ import { createTestDatabase, withClient, type TestDatabase } from './helpers/db.
 import { engineContext } from './helpers/engine.js';
 import { seedDemo } from '../src/demo/seedDemo.js';
 import { runCreate } from '../src/steps/create.js';
-import { runTestInsert, type TestInsertReport } from '../src/steps/testInsert.js';
-import { measurePlan } from '../src/steps/explainPlan.js';
+import { comparisonHeadline, runTestInsert, type TestInsertReport } from '../src/steps/testInsert.js';
+import { measurePlan, type PlanMeasure } from '../src/steps/explainPlan.js';
 
 const HOSTILE = `O'Brien; trial "B"`;
 
@@ -73,7 +73,15 @@ describe('test-insert on the demo', () => {
       }
       // plainly said: a partial table's timings say little, and it can be run again after the migration
       expect(report.notes[0]).toMatch(/partially filled table say little/);
-      expect(r.summary).toMatch(/Run partwise test-insert again after the migration/);
+      // on a sample there is no verdict, only the measurements (a ratio there would be noise)
+      for (const c of [literal, subquery]) {
+        expect(c.headline).toMatch(/no verdict yet, the partitioned side holds only a sample/);
+        expect(c.headline).not.toMatch(/\dx /);
+      }
+      // the caveat once: an info line, not again in the summary
+      const caveats = events.filter((e) => e.type === 'info' && /Run partwise test-insert again after the migration/.test(e.message));
+      expect(caveats).toHaveLength(1);
+      expect(r.summary).not.toMatch(/say little/);
       expect(events.some((e) => e.type === 'info' && /6 never executed/.test(e.message))).toBe(true);
       const log = await ctx.client.query(`SELECT status, detail FROM partwise.step_log WHERE step = 'test-insert' ORDER BY id DESC LIMIT 1`);
       expect(log.rows[0]).toMatchObject({ status: 'done', detail: expect.objectContaining({ copied: 100, removed: 100 }) });
@@ -147,6 +155,7 @@ describe('test-insert on the demo', () => {
       expect(report.copySkipped).toMatch(/migration has started/);
       expect(report.partitionedRows).toBe(report.sourceRows);
       expect(report.notes[0]).toMatch(/like with like/);
+      for (const c of report.comparisons) expect(c.headline).toMatch(/: (the same within noise|partitioned \d+\.\dx (faster|slower)) \(source vs partitioned: /);
       const sub = report.comparisons.find((c) => c.form === 'subquery')!;
       expect(sub.partitioned.scanned).toEqual([report.partition]);
       expect(sub.partitioned.neverExecuted).toHaveLength(6);
@@ -154,6 +163,20 @@ describe('test-insert on the demo', () => {
     } finally {
       await close();
     }
+  });
+});
+
+describe('the comparison headline', () => {
+  const measure = (ms: number, buffers: number) => ({ executionMs: ms, sharedHit: buffers, sharedRead: 0, scanned: [], partitions: 1, prunedAtPlan: 0, neverExecuted: [] }) as unknown as PlanMeasure;
+  const c = (source: number, partitioned: number) => ({ form: 'literal' as const, query: '', source: measure(source, 40), partitioned: measure(partitioned, 3), timeRatio: null, buffersRatio: null });
+
+  it('gives no ratio for a sample, says "the same within noise" for small differences, and a ratio only beyond noise', () => {
+    // the 1278.7x headline of a 100-row sample: no verdict
+    expect(comparisonHeadline(c(12.79, 0.01), false)).toBe('literal key: no verdict yet, the partitioned side holds only a sample of the program (source vs partitioned: 12.79 ms vs 0.01 ms, 40 vs 3 buffers)');
+    expect(comparisonHeadline(c(0.9, 0.05), true)).toMatch(/^literal key: the same within noise \(/);
+    expect(comparisonHeadline(c(20, 17), true)).toMatch(/^literal key: the same within noise \(/);
+    expect(comparisonHeadline(c(40, 10), true)).toMatch(/^literal key: partitioned 4\.0x faster \(source vs partitioned: 40\.00 ms vs 10\.00 ms/);
+    expect(comparisonHeadline(c(5, 12), true)).toMatch(/^literal key: partitioned 2\.4x slower/);
   });
 });
 

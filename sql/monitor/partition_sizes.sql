@@ -5,7 +5,7 @@
 -- Template: {{lookup}} (quoted lookup table), {{lookup_key}} / {{lookup_label}} (column names as literals) are
 -- substituted by the loader. The lookup row is read through to_jsonb so that a missing label column gives NULL.
 -- Facts 20, 21: sizes from pg_partition_tree + pg_relation_size of each heap, TOAST table and index (never count(*) FROM ONLY parent, always 0); partitions
--- and bounds from the catalog, never from names; reltuples = -1 means never analyzed (returned as NULL).
+-- and bounds from the catalog, never from names; reltuples = -1 means never analyzed.
 WITH parent AS (
   SELECT c.oid
     FROM pg_class c
@@ -48,7 +48,14 @@ SELECT pn.nspname || '.' || pc.relname AS parent_name,
        leaf.bound = 'DEFAULT' AS is_default,
        lookup.key AS key_value,
        lookup.label,
-       CASE WHEN c.reltuples < 0 THEN NULL ELSE c.reltuples::float8 END AS estimated_rows,
+       -- the rows now, estimated as the planner does (docs/behaviours/reltuples-is-as-of-the-last-analyze.md):
+       -- reltuples is the count at the last ANALYZE or VACUUM, stale while a copy fills the partition, so its rows per
+       -- page are scaled to the pages the heap has now; no pages is no rows; NULL when there is no density to scale
+       -- (never analyzed, or analyzed while empty and filled since)
+       CASE WHEN sz.heap_pages = 0 THEN 0::float8
+            WHEN c.reltuples < 0 OR c.relpages = 0 THEN NULL
+            ELSE round(c.reltuples / c.relpages * sz.heap_pages)::float8 END AS estimated_rows,
+       CASE WHEN c.reltuples < 0 THEN NULL ELSE c.reltuples::float8 END AS analyzed_rows,
        sz.table_bytes,
        ix.index_bytes,
        -- = pg_total_relation_size, without measuring every file twice
@@ -70,7 +77,9 @@ SELECT pn.nspname || '.' || pc.relname AS parent_name,
   JOIN pg_namespace pn ON pn.oid = pc.relnamespace
   -- the heap's and its TOAST table's main forks: what pg_table_size adds up less the free space and visibility maps
   -- and the TOAST index (a fraction of a percent), at a third of its cost (it opens every fork of both relations)
-  CROSS JOIN LATERAL (SELECT (pg_relation_size(c.oid) + COALESCE(pg_relation_size(NULLIF(c.reltoastrelid, 0)), 0))::int8 AS table_bytes) sz
+  CROSS JOIN LATERAL (SELECT heap_bytes + toast_bytes AS table_bytes, heap_bytes / current_setting('block_size')::int8 AS heap_pages
+                        FROM (SELECT pg_relation_size(c.oid)::int8 AS heap_bytes,
+                                     COALESCE(pg_relation_size(NULLIF(c.reltoastrelid, 0)), 0)::int8 AS toast_bytes) f) sz
   -- one pass over the leaf's indexes for their sizes and scans: the main fork of each (what pg_indexes_size adds up,
   -- less the free space map btree keeps after a vacuum), cheaper than pg_indexes_size, which reopens the table
   -- and each index for every fork (at 1000 partitions the size calls are most of this query's time)

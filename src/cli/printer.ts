@@ -78,7 +78,10 @@ export function createPrinter(o: PrinterOptions): Printer {
       case 'partition.sizes':
         return partitionSizeLines(e.sizes).map((l) => (l.warn ? yellow(l.text) : l.text));
       case 'result':
-        return [e.ok ? green(e.summary) : red(e.summary)];
+        {
+        const text = `${e.summary}${e.next ? `. Next: partwise ${e.next}` : ''}`;
+        return [e.ok ? green(text) : red(text)];
+      }
       case 'progress':
         return [dim(`      ${e.label ?? e.program}: ${e.copied}/${e.total} ${e.state}${e.rowsPerSec ? `, ${Math.round(e.rowsPerSec)} rows/s` : ''}`)];
       case 'progress.overall':

@@ -14,8 +14,13 @@ export interface PartitionSizeRow {
   /** the lookup key whose expected bound equals this partition's bound; null for the default and for strays */
   keyValue: string | null;
   label: string | null;
-  /** reltuples; null when the partition was never analyzed */
+  /**
+   * the rows now, estimated as the planner does: the last analyze's rows per page times the pages the heap has now (0
+   * for an empty heap); null when there is no density to scale (never analyzed, or analyzed empty and filled since)
+   */
   estimatedRows: number | null;
+  /** reltuples: the rows counted by the last ANALYZE or VACUUM (null: never) */
+  analyzedRows: number | null;
   tableBytes: number;
   indexBytes: number;
   totalBytes: number;
@@ -31,9 +36,9 @@ export interface PartitionSizeRow {
 
 export interface PartitionSizeTotals {
   partitions: number;
-  /** sum of the estimates of analyzed partitions */
+  /** sum of the partitions' estimates */
   estimatedRows: number;
-  /** partitions never analyzed (their rows are not in estimatedRows) */
+  /** partitions without an estimate (their rows are not in estimatedRows) */
   neverAnalyzed: number;
   tableBytes: number;
   indexBytes: number;
@@ -78,6 +83,7 @@ export async function readPartitionSizes(client: pg.ClientBase, cfg: Config): Pr
     keyValue: x.key_value ?? null,
     label: x.label ?? null,
     estimatedRows: num(x.estimated_rows),
+    analyzedRows: num(x.analyzed_rows),
     tableBytes: Number(x.table_bytes),
     indexBytes: Number(x.index_bytes),
     totalBytes: Number(x.total_bytes),

@@ -33,7 +33,7 @@ export function partitionSizeLines(s: PartitionSizes): SizeTableLine[] {
     p.name + (p.isDefault && p.hasRows ? ' (!)' : ''),
     p.label ?? (p.isDefault ? '(default)' : '-'),
     boundValues(p.bound),
-    p.estimatedRows === null ? 'never analyzed' : String(Math.round(p.estimatedRows)),
+    p.estimatedRows === null ? 'unknown' : String(Math.round(p.estimatedRows)),
     formatBytes(p.tableBytes),
     formatBytes(p.indexBytes),
     formatBytes(p.totalBytes),
@@ -43,7 +43,7 @@ export function partitionSizeLines(s: PartitionSizes): SizeTableLine[] {
   ]);
   const t = s.totals;
   const total = [
-    `total (${t.partitions})`, '', '', `${Math.round(t.estimatedRows)}${t.neverAnalyzed ? ` +${t.neverAnalyzed} unanalyzed` : ''}`,
+    `total (${t.partitions})`, '', '', `${Math.round(t.estimatedRows)}${t.neverAnalyzed ? ` +${t.neverAnalyzed} unknown` : ''}`,
     formatBytes(t.tableBytes), formatBytes(t.indexBytes), formatBytes(t.totalBytes), t.totalBytes ? '100%' : '-', '', `${t.seqScan}/${t.idxScan}`,
   ];
   const all = [header, ...body, total];

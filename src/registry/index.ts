@@ -44,3 +44,16 @@ export function stepById(id: string): AnyStep {
 export function stepByKey(key: string): AnyStep | undefined {
   return [...CHECKLIST, ROLLBACK_STEP].find((s) => s.key === key);
 }
+
+/**
+ * A command to run next (`verify --data`) as the app says it: the step's key and title, and for a flag the key that
+ * does it on that screen (`3 Verify, then d: compare the data …`). The CLI says the command itself.
+ */
+export function nextInApp(command: string): string {
+  const [word, ...flags] = command.split(/\s+/);
+  const step = stepByCommand(word ?? '');
+  if (!step) return command;
+  const place = step.key ? `${step.key} ${step.title}` : step.title;
+  const binding = flags.map((f) => step.keys?.find((k) => k.action === f.replace(/^--/, ''))).find((k) => k !== undefined);
+  return binding ? `${place}, then ${binding.keys[0]}: ${binding.help}` : place;
+}

@@ -9,6 +9,14 @@ import { useTone } from './Theme.js';
 export const SORTS = ['total size', 'rows', 'name', 'seq scans'] as const;
 export type SortColumn = (typeof SORTS)[number];
 
+/** Which column each sort orders by, and its direction: names ascending, the measures largest first. */
+const SORTED_COLUMN: Record<SortColumn, { title: string; arrow: '▲' | '▼' }> = {
+  'total size': { title: 'total', arrow: '▼' },
+  rows: { title: 'est. rows', arrow: '▼' },
+  name: { title: 'partition', arrow: '▲' },
+  'seq scans': { title: 'seq/idx scans', arrow: '▼' },
+};
+
 export function sortRows(rows: PartitionSizeRow[], by: SortColumn): PartitionSizeRow[] {
   const copy = [...rows];
   if (by === 'name') return copy.sort((a, b) => a.name.localeCompare(b.name));
@@ -33,14 +41,14 @@ function columns(exact: Record<string, number | 'counting'>): Column[] {
     { title: 'partition', priority: 0, cell: (r) => r.name + (r.isDefault && r.hasRows ? ' (!)' : ''), total: (s) => `total (${s.totals.partitions})` },
     { title: 'program', priority: 1, cell: (r) => r.label ?? (r.isDefault ? '(default)' : '-'), total: () => '' },
     {
-      title: 'rows', right: true, priority: 0,
+      title: 'est. rows', right: true, priority: 0,
       cell: (r) => {
         const x = exact[r.name];
         if (x === 'counting') return 'counting…';
         if (typeof x === 'number') return `${x.toLocaleString('en-US')} =`;
-        return r.estimatedRows === null ? 'not analyzed' : `~${Math.round(r.estimatedRows).toLocaleString('en-US')}`;
+        return r.estimatedRows === null ? 'unknown' : `~${Math.round(r.estimatedRows).toLocaleString('en-US')}`;
       },
-      total: (s) => `~${Math.round(s.totals.estimatedRows).toLocaleString('en-US')}`,
+      total: (s) => `~${Math.round(s.totals.estimatedRows).toLocaleString('en-US')}${s.totals.neverAnalyzed ? ` +${s.totals.neverAnalyzed}?` : ''}`,
     },
     { title: 'total', right: true, priority: 0, cell: (r) => formatBytes(r.totalBytes), total: (s) => formatBytes(s.totals.totalBytes) },
     { title: 'share', right: true, priority: 1, cell: (r) => `${(r.share * 100).toFixed(1)}%`, total: (s) => (s.totals.totalBytes ? '100%' : '-') },
@@ -72,13 +80,13 @@ export function SizeTable({ sizes, sort, cursor, offset, height, width, exact }:
   // widths from the visible rows only: the cost stays the same with 10 or 10,000 partitions
   let cols = columns(exact).map((c) => ({
     ...c,
-    width: Math.min(c.title === 'partition' ? MAX_NAME : MAX_CELL, Math.max(c.title.length, c.total(sizes).length, ...visible.map((r) => [...c.cell(r)].length))),
+    width: Math.min(c.title === 'partition' ? MAX_NAME : MAX_CELL, Math.max(c.title.length + 1, c.total(sizes).length, ...visible.map((r) => [...c.cell(r)].length))),
   }));
   for (let prio = 5; prio > 0 && cols.reduce((w, c) => w + c.width + 2, 0) > width; prio--) cols = cols.filter((c) => c.priority < prio);
   const line = (cells: string[]) => cells.map((v, i) => (cols[i]!.right ? clip(v, cols[i]!.width).padStart(cols[i]!.width) : clip(v, cols[i]!.width).padEnd(cols[i]!.width))).join('  ');
   return (
     <Box flexDirection="column">
-      <Text bold wrap="truncate">{line(cols.map((c) => (c.title === sort || (sort === 'total size' && c.title === 'total') || (sort === 'seq scans' && c.title === 'seq/idx scans') || (sort === 'name' && c.title === 'partition') ? `${c.title}▼` : c.title)))}</Text>
+      <Text bold wrap="truncate">{line(cols.map((c) => (c.title === SORTED_COLUMN[sort].title ? `${c.title}${SORTED_COLUMN[sort].arrow}` : c.title)))}</Text>
       {visible.map((r, i) => (
         <Text key={r.oid} wrap="truncate" inverse={start + i === cursor} color={color(r.isDefault && r.hasRows ? 'warn' : undefined)} bold={r.isDefault && r.hasRows === true}>
           {line(cols.map((c) => c.cell(r)))}

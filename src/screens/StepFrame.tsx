@@ -5,7 +5,7 @@ import type { StepRun } from '../hooks/runState.js';
 import { formatDuration } from '../format.js';
 import { ErrorBox } from './ErrorBox.js';
 import { Spinner } from './Spinner.js';
-import type { AnyStep } from '../registry/index.js';
+import { nextInApp, type AnyStep } from '../registry/index.js';
 import type { StepView } from '../state/migrationState.js';
 import { STATE_SIGN, STATE_TONE } from './stateSigns.js';
 import { useTone } from './Theme.js';
@@ -70,7 +70,7 @@ export function RunStatus({ run }: { run: StepRun | undefined }) {
   const ms = (run.finishedAt ?? run.startedAt) - run.startedAt;
   return (
     <Text color={color('ok')} wrap="wrap">
-      ✔ {run.result?.summary ?? 'done'} ({formatDuration(ms)})
+      ✔ {run.result?.summary ?? 'done'} ({formatDuration(ms)}){run.result?.next ? `. Next: ${nextInApp(run.result.next)}` : ''}
     </Text>
   );
 }

@@ -7,8 +7,6 @@ import { StepLog } from './StepLog.js';
 import { actionFor, bodyHeight, nextHere, type ScreenProps } from './screenProps.js';
 import { useTone } from './Theme.js';
 
-const ratio = (r: number | null) => (r === null ? '-' : `${r.toFixed(1)}x`);
-
 /** 4 Test insert: asks y, copies a sample of the largest program, shows both query plans side by side. */
 export function TestInsert(p: ScreenProps) {
   const { run, info, request, isActive, busy, session } = p;
@@ -43,8 +41,8 @@ export function TestInsert(p: ScreenProps) {
             )),
           )}
           {report.comparisons.map((c) => (
-            <Text key={`ratio-${c.form}`} color={color('accent')} wrap="truncate">
-              {c.form}: partitioned is {ratio(c.timeRatio)} the speed, {ratio(c.buffersRatio)} fewer buffers
+            <Text key={`headline-${c.form}`} color={color('accent')} wrap="wrap">
+              {c.headline}
             </Text>
           ))}
           {report.notes.map((n, i) => (

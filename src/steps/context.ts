@@ -21,5 +21,7 @@ export interface StepResult {
   ok: boolean;
   exitCode: number;
   summary: string;
+  /** the command to run next (`verify --data`): the CLI says `partwise verify --data`, the app the step's key */
+  next?: string;
   data?: unknown;
 }

@@ -189,7 +189,8 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
   const copiedThisRun = run.copiedThisRun;
   return {
     ok: true, exitCode: EXIT.ok,
-    summary: `${copiedThisRun} row(s) copied in ${seconds.toFixed(1)} s (mode ${opts.mode}); ${complete ? 'every program is copied' : 'some programs are not copied yet'}${repairNote}${recopyNote}; change capture keeps ${cfg.newTable} in step (backlog ${backlog}). Next: partwise verify --data`,
+    summary: `${copiedThisRun} row(s) copied in ${seconds.toFixed(1)} s (mode ${opts.mode}); ${complete ? 'every program is copied' : 'some programs are not copied yet'}${repairNote}${recopyNote}; change capture keeps ${cfg.newTable} in step (backlog ${backlog})`,
+    next: complete ? 'verify --data' : 'migrate',
     data: { copied: copiedThisRun, complete, backlog, repaired: repairs, recopied },
   };
 }

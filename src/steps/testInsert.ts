@@ -32,6 +32,8 @@ export interface Comparison {
   timeRatio: number | null;
   /** source buffers / partitioned buffers (hit + read) */
   buffersRatio: number | null;
+  /** what the numbers say, honestly: no verdict on a sample, "the same within noise" for small differences */
+  headline: string;
 }
 
 export interface TestInsertReport {
@@ -158,6 +160,26 @@ async function explain(client: pg.ClientBase, sql: string): Promise<ExplainJson>
 const ratio = (a: number, b: number) => (b > 0 ? a / b : null);
 
 /**
+ * One EXPLAIN ANALYZE run of a query that takes a millisecond or two varies by more than that between runs: a
+ * difference under 1 ms, or under a quarter of the slower time, is no difference.
+ */
+const NOISE_MS = 1;
+const NOISE_SHARE = 0.25;
+
+/** The comparison's headline: a ratio only when both sides hold the same rows and the difference is beyond noise. */
+export function comparisonHeadline(c: Omit<Comparison, 'headline'>, sameRows: boolean): string {
+  const form = c.form === 'literal' ? 'literal key' : 'subquery key';
+  const s = c.source.executionMs;
+  const p = c.partitioned.executionMs;
+  const measured = `${s.toFixed(2)} ms vs ${p.toFixed(2)} ms, ${c.source.sharedHit + c.source.sharedRead} vs ${c.partitioned.sharedHit + c.partitioned.sharedRead} buffers`;
+  if (!sameRows) return `${form}: no verdict yet, the partitioned side holds only a sample of the program (source vs partitioned: ${measured})`;
+  if (Math.abs(s - p) < NOISE_MS || Math.abs(s - p) < NOISE_SHARE * Math.max(s, p)) return `${form}: the same within noise (source vs partitioned: ${measured})`;
+  const faster = s > p;
+  const x = faster ? s / p : p / s;
+  return `${form}: partitioned ${x.toFixed(1)}x ${faster ? 'faster' : 'slower'} (source vs partitioned: ${measured})`;
+}
+
+/**
  * EXPLAIN ANALYZE executes the query: only SELECTs, in a READ ONLY transaction that is rolled back. Each query runs
  * once unmeasured first, so both sides are measured with warm caches.
  */
@@ -178,6 +200,7 @@ async function compare(ctx: StepContext, t: Tables, program: LookupRow, lookupRo
         form: q.form, query: q.sql('<table>'), source: measured.source, partitioned: measured.partitioned,
         timeRatio: ratio(measured.source.executionMs, measured.partitioned.executionMs),
         buffersRatio: ratio(buffers(measured.source), buffers(measured.partitioned)),
+        headline: '',
       });
     }
   });
@@ -253,6 +276,7 @@ export async function runTestInsert(ctx: StepContext, opts: TestInsertOptions): 
     } finally {
       if (!opts.keep && pks.length) removed = await removeSample(ctx, t, pks);
     }
+    for (const c of comparisons) c.headline = comparisonHeadline(c, partitionedRows === sourceRows);
     const notes: string[] = [];
     if (partitionedRows < sourceRows) notes.push(PARTIAL_NOTE);
     else notes.push(`${t.partitionedName} holds all ${sourceRows} row(s) of ${name}: these timings compare like with like.`);
@@ -269,15 +293,17 @@ export async function runTestInsert(ctx: StepContext, opts: TestInsertOptions): 
       emit({ type: 'info', message: `${c.form === 'literal' ? 'literal key' : 'subquery key (pruned at execution)'}: ${c.query}` });
       emit({ type: 'info', message: `  source       ${describeMeasure(c.source)}` });
       emit({ type: 'info', message: `  partitioned  ${describeMeasure(c.partitioned)}` });
-      emit({ type: 'info', message: `  source/partitioned: time ${c.timeRatio === null ? '-' : `${c.timeRatio.toFixed(2)}x`}, buffers ${c.buffersRatio === null ? '-' : `${c.buffersRatio.toFixed(2)}x`}` });
+      emit({ type: 'info', message: `  ${c.headline}` });
     }
+    // each caveat once: here (the screen shows the report's notes), not again in the summary
+    for (const n of notes) emit({ type: 'info', message: n });
     await journal.finish(logId, 'done', undefined, { copied: report.copied, removed, kept: report.kept, sourceRows, partitionedRows, comparisons });
     const kept = report.kept ? `${pks.length} sample row(s) kept (--keep)` : pks.length ? `${removed} sample row(s) removed` : 'nothing copied';
     const sub = comparisons.find((c) => c.form === 'subquery')!.partitioned;
     return {
       ok: true, exitCode: EXIT.ok, data: report,
       summary: `test insert of ${name}: ${kept}; subquery form scanned ${sub.scanned.length} of ${sub.partitions} partitions` +
-        ` (${sub.neverExecuted.length} never executed). ${notes[0]}`,
+        ` (${sub.neverExecuted.length} never executed)`,
     };
   } catch (e) {
     const err = personError(e, {
