@@ -12,7 +12,7 @@ describe('the next step in words', () => {
     expect(nextInApp('verify --data')).toBe('3 Verify, then d: compare the data (counts and checksums per program)');
     expect(nextInApp('migrate')).toBe('5 Migrate');
     const run = { ...newRun('migrate', {}, 0), status: 'done' as const, finishedAt: 1500, result: { ok: true, exitCode: 0, summary: '10 row(s) copied', next: 'verify --data' } };
-    const { lastFrame, unmount } = render(<RunStatus run={run} />);
+    const { lastFrame, unmount } = render(<RunStatus run={run} width={100} />);
     const frame = lastFrame() ?? '';
     unmount();
     expect(frame.replace(/\s+/g, ' ')).toContain('Next: 3 Verify, then d: compare the data');

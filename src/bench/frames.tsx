@@ -88,7 +88,7 @@ export function monitorFrameMs(sizes: PartitionSizes, n = 20, size: TermSize = S
   return timeFrames(n, size, (i) => (
     <ColorProvider enabled>
       <Box flexDirection="column" width={size.width} height={size.height}>
-        <StepFrame info={info} view={view} run={undefined} height={size.height} action={null}>
+        <StepFrame info={info} width={size.width} view={view} run={undefined} height={size.height} action={null}>
           <SizeTable sizes={sizes} sort="total size" cursor={i % 30} offset={0} height={size.height - 6} width={size.width} exact={{}} />
         </StepFrame>
       </Box>

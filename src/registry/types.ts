@@ -48,6 +48,8 @@ export interface StepDefinition<O = unknown> {
   /** the checklist key ('1'-'7', 'R'); none for commands that are not on the checklist */
   key?: string;
   title: string;
+  /** a shorter title for the checklist header on narrow terminals (default: the title) */
+  short?: string;
   /** one line for partwise --help */
   summary: string;
   /** what it does and what it locks: the screen's paragraph and partwise <command> --help */

@@ -9,21 +9,17 @@ import { useCopyProgress } from '../hooks/useCopyProgress.js';
 import { optionsOf } from '../registry/dispatch.js';
 import { CHECKLIST, ROLLBACK_STEP, stepByCommand, stepByKey, stepById, type ChecklistId } from '../registry/index.js';
 import { migrationState, type MigrationState, type StateStepId } from '../state/migrationState.js';
-import { Checklist } from './Checklist.js';
-import { ConfirmPrompt, type ConfirmRequest } from './ConfirmPrompt.js';
-import { Footer, type KeyHint } from './Footer.js';
-import { HelpOverlay, keysText } from './HelpOverlay.js';
+import { AppFrame } from './AppFrame.js';
+import type { ConfirmRequest } from './ConfirmPrompt.js';
+import type { KeyHint } from './Footer.js';
+import { keysText } from './HelpOverlay.js';
 import { SqlPanel } from './SqlPanel.js';
-import { StatusLine } from './StatusLine.js';
 import { SCREENS } from './stepScreens.js';
 import type { AppSession } from './session.js';
 import type { ActionRequest } from './screenProps.js';
 import { useTone } from './Theme.js';
 
-export const MIN_COLUMNS = 80;
-export const MIN_ROWS = 24;
-/** Below this width the checklist is a header line instead of a side column. */
-const SIDE_COLUMN_FROM = 120;
+export { MIN_COLUMNS, MIN_ROWS } from './AppFrame.js';
 
 export interface AppProps {
   session: AppSession;
@@ -32,6 +28,8 @@ export interface AppProps {
   /** start on this step instead of the migration's next one */
   initialStep?: ChecklistId;
 }
+
+type Overlay = null | 'help' | 'quit' | 'stopping';
 
 /** The checklist step a state step belongs to (finish is done from Swap, maintain from Monitor). */
 const SCREEN_OF: Partial<Record<StateStepId, ChecklistId>> = { finish: 'swap', maintain: 'monitor' };
@@ -44,11 +42,44 @@ export function App({ session, onExit, initialStep }: AppProps) {
   const runner = useStepRunner(session, () => facts.refresh());
   const [current, setCurrent] = useState<ChecklistId | null>(initialStep ?? null);
   const history = useRef<ChecklistId[]>([]);
-  const [overlay, setOverlay] = useState<null | 'help' | 'quit' | 'stopping'>(null);
+  const [overlay, setOverlay] = useState<Overlay>(null);
   const [confirm, setConfirm] = useState<ConfirmRequest | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [showSql, setShowSql] = useState(false);
   const exited = useRef(false);
+  /**
+   * Who has the keyboard now, updated as each key is handled, before React redraws: keys typed ahead of a redraw
+   * (a fast typist, a slow link) are judged by it, so they never reach a screen that is going away or one an
+   * overlay or a prompt now covers (enter there would start that screen's step).
+   */
+  const ui = useRef({ screen: current, overlay: null as Overlay, showSql: false, confirm: false, notice: false });
+  const show = useCallback((id: ChecklistId, remember = true) => {
+    const cur = ui.current.screen;
+    if (remember && cur && cur !== id) history.current.push(cur);
+    ui.current.screen = id;
+    setCurrent(id);
+  }, []);
+  const overlayNow = useCallback((o: Overlay) => {
+    ui.current.overlay = o;
+    setOverlay(o);
+  }, []);
+  const sqlNow = useCallback((v: boolean) => {
+    ui.current.showSql = v;
+    setShowSql(v);
+  }, []);
+  const confirmNow = useCallback((c: ConfirmRequest | null) => {
+    ui.current.confirm = c !== null;
+    setConfirm(c);
+  }, []);
+  const noticeNow = useCallback((n: string | null) => {
+    ui.current.notice = n !== null;
+    setNotice(n);
+  }, []);
+  /** the keyboard is this screen's: shown, and no overlay, prompt or SQL pane over it */
+  const keysReach = useCallback((id: ChecklistId) => {
+    const u = ui.current;
+    return u.screen === id && u.overlay === null && !u.confirm && !u.showSql;
+  }, []);
 
   // the engine computes the state; this process adds only what the journal cannot know (its running step, its check)
   const checkRun = runner.runs.check?.status;
@@ -61,8 +92,8 @@ export function App({ session, onExit, initialStep }: AppProps) {
 
   // reopening continues where the migration stands: its next step, once the state is read
   useEffect(() => {
-    if (current === null && state) setCurrent(nextId ?? 'monitor');
-  }, [current, state, nextId]);
+    if (current === null && state) show(nextId ?? 'monitor', false);
+  }, [current, state, nextId, show]);
 
   const def = stepById(current ?? 'check');
   const journalProgress = useCopyProgress(session, current === 'migrate' && runner.running !== 'migrate');
@@ -78,13 +109,10 @@ export function App({ session, onExit, initialStep }: AppProps) {
   );
 
   const go = useCallback((id: ChecklistId) => {
-    setCurrent((cur) => {
-      if (cur && cur !== id) history.current.push(cur);
-      return id;
-    });
-    setShowSql(false);
-    setNotice(null);
-  }, []);
+    show(id);
+    sqlNow(false);
+    noticeNow(null);
+  }, [show, sqlNow, noticeNow]);
 
   // a key asks for a step: the state's answer first (refused: said here, nothing runs), then its confirmation
   const request = useCallback(
@@ -94,147 +122,99 @@ export function App({ session, onExit, initialStep }: AppProps) {
       if (!step) return;
       const owner = a.step ?? current ?? 'check';
       const parsed = optionsOf(step, a.flags ?? {});
-      if ('usage' in parsed) return setNotice(parsed.usage);
+      if ('usage' in parsed) return noticeNow(parsed.usage);
       const refused = step.refuse?.(state, parsed.options);
-      if (refused) return setNotice(`${step.command} refused: ${refused}; nothing was changed`);
-      setNotice(null);
+      if (refused) return noticeNow(`${step.command} refused: ${refused}; nothing was changed`);
+      noticeNow(null);
       const start = () => {
-        setConfirm(null);
+        confirmNow(null);
         runner.start(owner, a.command, a.flags ?? {});
         facts.refresh();
       };
       if (step.confirm === 'none') return start();
       const question = step.question?.(session.engine.cfg, parsed.options, state) ?? `Run ${step.command}?`;
-      setConfirm({ question, expect: step.confirm === 'y' ? 'y' : { typed: session.engine.cfg.table }, onYes: start });
+      confirmNow({ question, expect: step.confirm === 'y' ? 'y' : { typed: session.engine.cfg.table }, onYes: start });
     },
-    [session, runner, current, state, facts],
+    [session, runner, current, state, facts, noticeNow, confirmNow],
   );
 
   const quit = useCallback(() => {
     if (!runner.running) return exit(0);
-    setOverlay('quit');
-  }, [runner.running, exit]);
+    overlayNow('quit');
+  }, [runner.running, exit, overlayNow]);
 
   useInput(
     (input, key) => {
-      if (overlay === 'help') {
-        if (key.escape || input === 'q' || input === '?') setOverlay(null);
+      const u = ui.current;
+      // a prompt opened by a key typed just before: it takes the keys once it is drawn; until then they go nowhere
+      if (u.confirm) return;
+      if (u.overlay === 'help') {
+        if (key.escape || input === 'q' || input === '?') overlayNow(null);
         return;
       }
-      if (overlay === 'stopping') return;
-      if (overlay === 'quit') {
+      if (u.overlay === 'stopping') return;
+      if (u.overlay === 'quit') {
         if (input === 'y' || input === 'Y') {
-          setOverlay('stopping');
+          overlayNow('stopping');
           runner.stop();
           void runner.idle().then(() => exit(130));
-        } else setOverlay(null);
+        } else overlayNow(null);
         return;
       }
       if (input === 'q' || (key.ctrl && input === 'c')) return quit();
-      // a toggle from the current value: a second ? typed before the redraw still closes it
-      if (input === '?') return setOverlay((o) => (o === 'help' ? null : 'help'));
-      if (input === 's') return setShowSql((v) => !v);
+      // from the current value (the ref): a second ? typed before the redraw still closes it
+      if (input === '?') return overlayNow(u.overlay === 'help' ? null : 'help');
+      if (input === 's') return sqlNow(!u.showSql);
       if (key.escape) {
-        if (showSql) return setShowSql(false);
-        if (notice) return setNotice(null);
+        if (u.showSql) return sqlNow(false);
+        if (u.notice) return noticeNow(null);
         const back = history.current.pop();
-        if (back) setCurrent(back);
+        if (back) show(back, false);
         return;
       }
       const byKey = stepByKey(input);
       if (byKey && (byKey !== ROLLBACK_STEP || rollbackAvailable)) return go(byKey.id as ChecklistId);
       if (key.tab) {
-        // from the current value, not this render's: two tabs typed before the redraw move two steps
-        const move = (cur: ChecklistId | null): ChecklistId => {
-          const i = CHECKLIST.findIndex((s) => s.id === cur);
-          const j = key.shift ? (i <= 0 ? CHECKLIST.length - 1 : i - 1) : (i + 1) % CHECKLIST.length;
-          return CHECKLIST[j]!.id as ChecklistId;
-        };
-        setCurrent((cur) => {
-          if (cur) history.current.push(cur);
-          return move(cur);
-        });
-        setShowSql(false);
-        setNotice(null);
+        // from the current value (the ref), not this render's: two tabs typed before the redraw move two steps
+        const i = CHECKLIST.findIndex((s) => s.id === u.screen);
+        const j = key.shift ? (i <= 0 ? CHECKLIST.length - 1 : i - 1) : (i + 1) % CHECKLIST.length;
+        go(CHECKLIST[j]!.id as ChecklistId);
         return;
       }
     },
     { isActive: confirm === null },
   );
 
-  if (columns < MIN_COLUMNS || rows < MIN_ROWS) {
-    return (
-      <Box flexDirection="column">
-        <Text color={color('warn')} wrap="wrap">
-          The terminal is {columns}x{rows}; partwise needs at least {MIN_COLUMNS}x{MIN_ROWS}. Enlarge the window (it redraws on resize) or press q to quit.
-        </Text>
-        {runner.running ? <Text>{runner.running} is still running; it continues.</Text> : null}
-      </Box>
-    );
-  }
-
-  const compact = columns < SIDE_COLUMN_FROM;
-  // the live region stays shorter than the terminal, so Ink never clears the whole screen
-  const height = rows - 1;
-  const mainHeight = height - 2 - (compact ? 1 : 0);
-  const contentWidth = compact ? columns - 1 : columns - 24;
-  const confirmRows = confirm ? 7 : notice ? 4 : 0;
-
-  const server = (
-    <StatusLine
-      target={session.server.target} version={session.server.version} embedded={session.server.embedded}
-      table={`${session.engine.cfg.schema}.${session.engine.cfg.table}`} health={facts.health} readOnly={session.readOnly}
-    />
-  );
-  if (current === null || state === null) {
-    return (
-      <Box flexDirection="column" height={height}>
-        {server}
-        <Text>reading the journal…</Text>
-      </Box>
-    );
-  }
-  const Screen = SCREENS[current];
-  const screenActive = overlay === null && confirm === null && !showSql;
   const keys: KeyHint[] = [
     ...(session.readOnly ? [] : (def.keys ?? []).map((k): KeyHint => [keysText(k), k.label])),
     ['1-7', 'step'], ['tab', 'next'], ['s', showSql ? 'hide SQL' : 'SQL'], ...(rollbackAvailable ? [['R', 'rollback'] as KeyHint] : []), ['?', 'help'], ['q', 'quit'],
   ];
-  const view = state.steps[(def.stateOf ?? def.id) as StateStepId];
+  const Screen = current ? SCREENS[current] : null;
+  const view = state ? state.steps[(def.stateOf ?? def.id) as StateStepId] : null;
 
   return (
-    <Box flexDirection="column" height={height}>
-      {server}
-      {compact ? <Checklist migration={state} current={current} rollbackAvailable={rollbackAvailable} compact /> : null}
-      <Box height={mainHeight}>
-        {!compact ? <Checklist migration={state} current={current} rollbackAvailable={rollbackAvailable} compact={false} /> : null}
-        <Box flexDirection="column" flexGrow={1} paddingLeft={compact ? 0 : 1} height={mainHeight} overflowY="hidden">
-          {overlay === 'quit' ? (
-            <Box borderStyle="round" borderColor={color('warn')} paddingX={1} flexDirection="column">
-              <Text>{runner.running} is running. Stop it safely and quit? The current batch commits and the journal records it; the next start resumes.</Text>
-              <Text bold>y: stop and quit · any other key: keep running</Text>
-            </Box>
-          ) : null}
-          {overlay === 'stopping' ? <Text color={color('warn')}>stopping {runner.running ?? ''} at the next safe point, then quitting…</Text> : null}
-          {confirm ? <ConfirmPrompt request={confirm} onCancel={() => setConfirm(null)} /> : null}
-          {notice && !confirm ? (
-            <Box borderStyle="round" borderColor={color('warn')} paddingX={1}>
-              <Text wrap="wrap" color={color('warn')}>{notice}</Text>
-            </Box>
-          ) : null}
-          {overlay === 'help' ? <HelpOverlay height={mainHeight} /> : null}
-          {showSql && overlay !== 'help' ? <SqlPanel sql={sql} height={mainHeight - confirmRows} isActive={overlay === null && confirm === null} /> : null}
-          <Box display={overlay === 'help' || showSql ? 'none' : 'flex'} flexDirection="column">
-            <Screen
-              key={current}
-              session={session} info={def} run={runner.runs[current]} view={view} migration={state} health={facts.health}
-              width={contentWidth} height={mainHeight - confirmRows - (overlay === 'quit' ? 4 : 0)} isActive={screenActive}
-              busy={runner.running !== null} request={request} journalProgress={journalProgress}
-            />
-          </Box>
-        </Box>
-      </Box>
-      <Footer keys={keys} />
-    </Box>
+    <AppFrame
+      columns={columns} rows={rows}
+      status={{
+        target: session.server.target, version: session.server.version, embedded: session.server.embedded,
+        table: `${session.engine.cfg.schema}.${session.engine.cfg.table}`, health: facts.health, readOnly: session.readOnly,
+      }}
+      state={state} current={current} rollbackAvailable={rollbackAvailable} keys={keys}
+      overlay={overlay} running={runner.running} confirm={confirm} onCancelConfirm={() => confirmNow(null)} notice={notice}
+      sql={showSql ? (height) => <SqlPanel sql={sql} height={height} isActive={overlay === null && confirm === null} /> : null}
+      tooSmallNote={runner.running ? `${runner.running} is still running; it continues.` : null}
+      screen={(slot) =>
+        Screen && state && current && view ? (
+          <Screen
+            key={current}
+            session={session} info={def} run={runner.runs[current]} view={view} migration={state} health={facts.health}
+            width={slot.width} height={slot.height} isActive={slot.isActive}
+            busy={runner.running !== null} journalProgress={journalProgress}
+            // a key typed ahead of a screen change or an overlay reaches the old handler: it must not act
+            request={(a) => keysReach(current) && request(a)} keysReach={() => keysReach(current)}
+          />
+        ) : null
+      }
+    />
   );
 }

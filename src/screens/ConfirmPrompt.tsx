@@ -1,7 +1,8 @@
 import React, { useRef, useState } from 'react';
 import { Box, useInput } from 'ink';
-import { Text } from './Text.js';
+import { Text, Wrapped } from './Text.js';
 import { useTone } from './Theme.js';
+import { wrapLines } from '../text/wrap.js';
 
 export interface ConfirmRequest {
   question: string;
@@ -10,8 +11,13 @@ export interface ConfirmRequest {
   onYes(): void;
 }
 
+/** The rows the prompt takes at `width` columns: its border, the question wrapped, and the answer's lines. */
+export function confirmRows(request: ConfirmRequest, width: number): number {
+  return 2 + wrapLines(request.question, width - 4).length + (request.expect === 'y' ? 1 : 3);
+}
+
 /** Asks before a change: `y` for create, test insert and migrate; the table name for swap, rollback and finish. */
-export function ConfirmPrompt({ request, onCancel }: { request: ConfirmRequest; onCancel(): void }) {
+export function ConfirmPrompt({ request, onCancel, width }: { request: ConfirmRequest; onCancel(): void; width: number }) {
   const color = useTone();
   const [typed, setTyped] = useState('');
   const [wrong, setWrong] = useState(false);
@@ -47,9 +53,9 @@ export function ConfirmPrompt({ request, onCancel }: { request: ConfirmRequest; 
   });
   return (
     <Box flexDirection="column" borderStyle="round" borderColor={color('warn')} paddingX={1}>
-      <Text wrap="wrap">{request.question}</Text>
+      <Wrapped text={request.question} width={width - 4} />
       {request.expect === 'y' ? (
-        <Text bold>Press y to go ahead, any other key to cancel.</Text>
+        <Text bold wrap="truncate">Press y to go ahead, any other key to cancel.</Text>
       ) : (
         <>
           <Text>

@@ -13,10 +13,9 @@ export function Create(p: ScreenProps) {
     },
     { isActive: isActive && !session.readOnly },
   );
-  const statusRows = run?.status === 'failed' ? 8 : 2;
   return (
-    <StepFrame info={info} view={p.view} next={nextHere(p)} run={run} height={p.height} action={session.readOnly ? null : 'enter: create (asks y)'}>
-      {run ? <StepLog log={run.log} height={bodyHeight(p, statusRows)} isActive={isActive} /> : null}
+    <StepFrame info={info} width={p.width} view={p.view} next={nextHere(p)} run={run} height={p.height} action={session.readOnly ? null : 'enter: create (asks y)'}>
+      {run ? <StepLog log={run.log} height={bodyHeight(p)} width={p.width} isActive={isActive} /> : null}
     </StepFrame>
   );
 }

@@ -3,6 +3,26 @@ import { Box } from 'ink';
 import { Text } from './Text.js';
 import type { PersonError } from '../events.js';
 import { useTone } from './Theme.js';
+import { wrapLines } from '../text/wrap.js';
+
+/** The lines of the box, in its order (the statement on one line, cut: the SQL pane has it whole). */
+function errorTexts(error: PersonError, summary?: string): string[] {
+  return [
+    `✘ ${error.message}`,
+    ...(summary && summary !== error.message ? [summary] : []),
+    ...(error.statement ? ['statement'] : []),
+    ...(error.serverMessage && error.serverMessage !== error.message ? [`server: ${error.serverMessage}${error.code ? ` (${error.code})` : ''}`] : []),
+    ...(error.serverDetail ? [`detail: ${error.serverDetail}`] : []),
+    ...(error.serverHint ? [`hint: ${error.serverHint}`] : []),
+    ...(error.unchanged ? [`unchanged: ${error.unchanged}`] : []),
+    ...(error.todo ? [`what to do: ${error.todo}`] : []),
+  ];
+}
+
+/** The rows the box takes at `width` columns: its border and each line wrapped inside it. */
+export function errorBoxRows(error: PersonError, summary: string | undefined, width: number): number {
+  return 2 + errorTexts(error, summary).reduce((n, t) => n + wrapLines(t, width - 4).length, 0);
+}
 
 /** A failure for people: what failed, the statement, the server's message and hint, what was left unchanged, what to do. */
 export function ErrorBox({ error, summary }: { error: PersonError; summary?: string }) {

@@ -1,24 +1,41 @@
 import React, { useState } from 'react';
 import { Box, useInput } from 'ink';
-import { Text } from './Text.js';
+import { Wrapped } from './Text.js';
 import { DEFAULT_ROWS_HINT } from '../monitor/sizeTable.js';
-import { usePartitionSizes } from '../hooks/usePartitionSizes.js';
-import { useWindowedList } from '../hooks/useWindowedList.js';
-import { SizeTable, SORTS, sortRows, type SortColumn } from './SizeTable.js';
+import { usePartitionSizes, type PartitionSizesView } from '../hooks/usePartitionSizes.js';
+import { useWindowedList, type ListWindow } from '../hooks/useWindowedList.js';
+import { SizeTable, SORTS, sortRows, tableRows, type SortColumn } from './SizeTable.js';
 import { StepFrame } from './StepFrame.js';
 import { actionFor, bodyHeight, nextHere, type ScreenProps } from './screenProps.js';
 import { useTone } from './Theme.js';
 import { noPartitionedTable } from '../registry/refusals.js';
+import { wrapLines } from '../text/wrap.js';
+
+/** The rows the size table gets on the monitor screen: the screen's body less the header line and the hint. */
+type Sizing = Pick<ScreenProps, 'height' | 'width' | 'info' | 'view' | 'migration' | 'run'>;
+type Reading = Pick<PartitionSizesView, 'sizes' | 'error' | 'refreshing' | 'intervalMs' | 'exact'>;
+
+/** The line above the table: what is measured, when it was read, how often, the sort (the keys are in the footer). */
+function headText(m: Reading, sort: SortColumn): string {
+  const s = m.sizes;
+  const read = s ? `${s.table ?? 'no partitioned table'} · read ${s.readAt.toISOString().slice(11, 19)}` : 'reading the catalog…';
+  return `${read}${m.refreshing ? ' (refreshing)' : ''} · every ${m.intervalMs / 1000} s · sort: ${sort}`;
+}
+
+/** The rows the size table gets: the screen's body less the head line and the default partition's hint, wrapped. */
+function tableHeight(p: Sizing, m: Reading, sort: SortColumn): number {
+  const rows = (text: string) => wrapLines(text, p.width).length;
+  return bodyHeight(p, 0) - rows(headText(m, sort)) - (m.error ? rows(`✘ ${m.error}`) : 0) - (m.sizes?.defaultHasRows ? rows(`! ${DEFAULT_ROWS_HINT}`) : 0);
+}
 
 /** 7 Monitor: the partition size table from the catalog, refreshed at the chosen interval without blocking the keys. */
 export function Monitor(p: ScreenProps) {
   const { info, isActive, session } = p;
-  const color = useTone();
   const monitor = usePartitionSizes(session, true);
   const [sort, setSort] = useState<SortColumn>('total size');
-  const h = bodyHeight(p, 2) - 2 - (monitor.sizes?.defaultHasRows ? 1 : 0);
+  const h = tableHeight(p, monitor, sort);
   const count = monitor.sizes?.rows.length ?? 0;
-  const win = useWindowedList(count, Math.max(1, h - 4), { isActive, select: true });
+  const win = useWindowedList(count, tableRows(h), { isActive, select: true });
 
   useInput(
     (input, key) => {
@@ -33,20 +50,30 @@ export function Monitor(p: ScreenProps) {
     },
     { isActive },
   );
+  return <MonitorView {...p} monitor={monitor} sort={sort} window={win} />;
+}
 
+export type MonitorViewProps = Omit<ScreenProps, 'session' | 'request' | 'busy' | 'health'> & {
+  monitor: Reading;
+  sort: SortColumn;
+  window: Pick<ListWindow, 'cursor' | 'offset'>;
+};
+
+/** The monitor screen from plain values: the sizes read, the sort, the selected row (no database, no timers). */
+export function MonitorView(p: MonitorViewProps) {
+  const { info, monitor, sort } = p;
+  const color = useTone();
   const s = monitor.sizes;
+  const h = tableHeight(p, monitor, sort);
   return (
-    <StepFrame info={info} view={p.view} next={nextHere(p)} run={p.run} height={p.height} action={null}>
-      <Text wrap="truncate" color={color('dim')}>
-        {s ? `${s.table ?? 'no partitioned table'} · read ${s.readAt.toISOString().slice(11, 19)}` : 'reading the catalog…'} · every {monitor.intervalMs / 1000} s (+/-) · sort: {sort} (o)
-        {monitor.refreshing ? ' · refreshing' : ''}
-      </Text>
-      {monitor.error ? <Text color={color('fail')} wrap="truncate">✘ {monitor.error}</Text> : null}
-      {s && !s.table ? <Text>{noPartitionedTable(p.migration, 'monitor')}</Text> : null}
+    <StepFrame info={info} width={p.width} view={p.view} next={nextHere(p)} run={p.run} height={p.height} action={null}>
+      <Wrapped text={headText(monitor, sort)} width={p.width} color={color('dim')} />
+      {monitor.error ? <Wrapped text={`✘ ${monitor.error}`} width={p.width} color={color('fail')} /> : null}
+      {s && !s.table ? <Wrapped text={noPartitionedTable(p.migration, 'monitor')} width={p.width} /> : null}
       {s && s.table ? (
         <Box flexDirection="column">
-          <SizeTable sizes={s} sort={sort} cursor={win.cursor} offset={win.offset} height={h} width={p.width} exact={monitor.exact} />
-          {s.defaultHasRows ? <Text color={color('warn')} bold wrap="truncate">! {DEFAULT_ROWS_HINT}</Text> : null}
+          <SizeTable sizes={s} sort={sort} cursor={p.window.cursor} offset={p.window.offset} height={h} width={p.width} exact={monitor.exact} />
+          {s.defaultHasRows ? <Wrapped text={`! ${DEFAULT_ROWS_HINT}`} width={p.width} color={color('warn')} bold /> : null}
         </Box>
       ) : null}
     </StepFrame>

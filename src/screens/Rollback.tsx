@@ -6,6 +6,7 @@ import { StepFrame } from './StepFrame.js';
 import { StepLog } from './StepLog.js';
 import { actionFor, bodyHeight, type ScreenProps } from './screenProps.js';
 import { useTone } from './Theme.js';
+import { wrapLines } from '../text/wrap.js';
 
 /** What a rollback would do now, from the migration's state. */
 function whatItDoes(m: MigrationState): string {
@@ -35,11 +36,10 @@ export function Rollback(p: ScreenProps) {
     },
     { isActive: isActive && !session.readOnly },
   );
-  const statusRows = run?.status === 'failed' ? 8 : 3;
   return (
-    <StepFrame info={info} view={p.view} run={run} height={p.height} action={session.readOnly ? null : 'enter: rollback (type the table name)'}>
+    <StepFrame info={info} width={p.width} view={p.view} run={run} height={p.height} action={session.readOnly ? null : 'enter: rollback (type the table name)'}>
       <Text color={color('warn')} wrap="wrap">{whatItDoes(migration)}</Text>
-      {run ? <StepLog log={run.log} height={bodyHeight(p, statusRows) - 1} isActive={isActive} /> : null}
+      {run ? <StepLog log={run.log} height={bodyHeight(p, wrapLines(whatItDoes(migration), p.width).length)} width={p.width} isActive={isActive} /> : null}
     </StepFrame>
   );
 }

@@ -1,14 +1,16 @@
 import React from 'react';
 import { Box } from 'ink';
-import { Text } from './Text.js';
+import { Text, Wrapped } from './Text.js';
 import type { StepRun } from '../hooks/runState.js';
 import { formatDuration } from '../format.js';
-import { ErrorBox } from './ErrorBox.js';
+import { ErrorBox, errorBoxRows } from './ErrorBox.js';
+import { wrapLines } from '../text/wrap.js';
 import { Spinner } from './Spinner.js';
 import { nextInApp, type AnyStep } from '../registry/index.js';
 import type { StepView } from '../state/migrationState.js';
 import { STATE_SIGN, STATE_TONE } from './stateSigns.js';
 import { useTone } from './Theme.js';
+import { aboutShown } from './screenProps.js';
 
 export interface StepFrameProps {
   info: AnyStep;
@@ -16,6 +18,8 @@ export interface StepFrameProps {
   view: StepView;
   run: StepRun | undefined;
   height: number;
+  /** the screen's width: the paragraphs are wrapped to it (and counted with the same lines) */
+  width: number;
   /** what enter does here, e.g. "enter: run the checks"; null when there is no action */
   action: string | null;
   /** why this step is the next one (nextHere), when it is */
@@ -24,7 +28,7 @@ export interface StepFrameProps {
 }
 
 /** A step's screen: title and state (and why), one paragraph on what it does and locks, the run's status, then the body. */
-export function StepFrame({ info, view, run, height, action, next, children }: StepFrameProps) {
+export function StepFrame({ info, view, run, height, width, action, next, children }: StepFrameProps) {
   const color = useTone();
   const state = view.state;
   return (
@@ -39,17 +43,17 @@ export function StepFrame({ info, view, run, height, action, next, children }: S
         </Text>
         {action && !run?.status.startsWith('running') ? <Text color={color('accent')}>{'   '}{action}</Text> : null}
       </Text>
-      {view.note ? <Text wrap="wrap" color={color(STATE_TONE[state])}>{view.note}</Text> : null}
-      {next && !run?.status.startsWith('running') ? <Text wrap="wrap" color={color('accent')}>→ {next}</Text> : null}
-      <Text wrap="wrap" color={color('dim')}>{info.about}</Text>
-      <RunStatus run={run} />
+      {view.note ? <Wrapped text={view.note} width={width} color={color(STATE_TONE[state])} /> : null}
+      {next && !run?.status.startsWith('running') ? <Wrapped text={`→ ${next}`} width={width} color={color('accent')} /> : null}
+      {aboutShown({ height, info, run }) ? <Wrapped text={info.about} width={width} color={color('dim')} /> : null}
+      <RunStatus run={run} width={width} />
       {children}
     </Box>
   );
 }
 
 /** Spinner while running (with the lock wait, if any), the result when done, the error when failed. */
-export function RunStatus({ run }: { run: StepRun | undefined }) {
+export function RunStatus({ run, width }: { run: StepRun | undefined; width: number }) {
   const color = useTone();
   if (!run) return null;
   if (run.status === 'running') {
@@ -67,10 +71,19 @@ export function RunStatus({ run }: { run: StepRun | undefined }) {
     );
   }
   if (run.status === 'failed' && run.failure) return <ErrorBox error={run.failure} summary={run.result?.summary} />;
+  return <Wrapped text={doneText(run)} width={width} color={color('ok')} />;
+}
+
+/** A finished run's line: the result, how long it took, and what is next in the app's words. */
+export function doneText(run: StepRun): string {
   const ms = (run.finishedAt ?? run.startedAt) - run.startedAt;
-  return (
-    <Text color={color('ok')} wrap="wrap">
-      ✔ {run.result?.summary ?? 'done'} ({formatDuration(ms)}){run.result?.next ? `. Next: ${nextInApp(run.result.next)}` : ''}
-    </Text>
-  );
+  return `✔ ${run.result?.summary ?? 'done'} (${formatDuration(ms)})${run.result?.next ? `. Next: ${nextInApp(run.result.next)}` : ''}`;
+}
+
+/** The rows RunStatus takes at `width` columns (the screens give the rest to their lists). */
+export function runStatusRows(run: StepRun | undefined, width: number): number {
+  if (!run) return 0;
+  if (run.status === 'running') return 1 + (run.retry ? wrapLines('waiting for a lock: attempt 1/1, next in 1 s; blocked by pid 1', width).length : 0);
+  if (run.status === 'failed' && run.failure) return errorBoxRows(run.failure, run.result?.summary, width);
+  return wrapLines(doneText(run), width).length;
 }

@@ -4,7 +4,8 @@ import { Text } from './Text.js';
 import type { EngineEvent } from '../events.js';
 import { formatDuration } from '../format.js';
 import { useWindowedList } from '../hooks/useWindowedList.js';
-import { WindowedList } from './WindowedList.js';
+import { listRows, WindowedList } from './WindowedList.js';
+import { wrapLines } from '../text/wrap.js';
 import { useTone, type Tone } from './Theme.js';
 
 interface Line {
@@ -47,12 +48,13 @@ export function logLines(log: EngineEvent[]): Line[] {
 }
 
 /** What ran, newest at the bottom; follows the end unless scrolled. */
-export function StepLog({ log, height, isActive }: { log: EngineEvent[]; height: number; isActive: boolean }) {
+export function StepLog({ log, height, width, isActive }: { log: EngineEvent[]; height: number; width: number; isActive: boolean }) {
   const color = useTone();
-  const lines = logLines(log);
-  const win = useWindowedList(lines.length, height - 2, { isActive });
+  // wrapped here, one terminal row per line: warnings and results are read whole, and the window counts rows
+  const lines = logLines(log).flatMap((l) => wrapLines(l.text, width, '    ').map((text) => ({ ...l, text })));
+  const rows = listRows(height);
+  const win = useWindowedList(lines.length, rows, { isActive });
   // follow the tail while nobody scrolled up
-  const rows = Math.max(1, height - 2);
   const offset = win.offset === 0 && lines.length > rows ? lines.length - rows : win.offset;
   return (
     <Box flexDirection="column">

@@ -22,16 +22,15 @@ export function Swap(p: ScreenProps) {
     },
     { isActive: isActive && !session.readOnly },
   );
-  const statusRows = run?.status === 'failed' ? 8 : 3;
   const action = session.readOnly ? null : swapped ? (migration.phase === 'finished' ? null : 'f: finish (type the table name)') : 'enter: swap (type the table name)';
   return (
-    <StepFrame info={info} view={p.view} next={nextHere(p)} run={run} height={p.height} action={action}>
+    <StepFrame info={info} width={p.width} view={p.view} next={nextHere(p)} run={run} height={p.height} action={action}>
       {swapped && !run ? (
         <Text color={color('ok')} wrap="wrap">
           {migration.phase === 'finished' ? `Finished: ${cfg.schema}.${cfg.table} is the partitioned table and change capture is removed.` : `${cfg.schema}.${cfg.table} is the partitioned table now; the original is ${cfg.oldTable} and keeps receiving every write.`}
         </Text>
       ) : null}
-      {run ? <StepLog log={run.log} height={bodyHeight(p, statusRows)} isActive={isActive} /> : null}
+      {run ? <StepLog log={run.log} height={bodyHeight(p)} width={p.width} isActive={isActive} /> : null}
     </StepFrame>
   );
 }

@@ -1,6 +1,6 @@
 import React from 'react';
 import { Box, useInput } from 'ink';
-import { Text } from './Text.js';
+import { Text, Wrapped } from './Text.js';
 import type { TestInsertReport } from '../steps/testInsert.js';
 import { StepFrame } from './StepFrame.js';
 import { StepLog } from './StepLog.js';
@@ -18,10 +18,9 @@ export function TestInsert(p: ScreenProps) {
     { isActive: isActive && !session.readOnly },
   );
   const report = run?.status === 'done' ? (run.result?.data as TestInsertReport | undefined) : undefined;
-  const statusRows = run?.status === 'failed' ? 8 : 3;
-  const h = bodyHeight(p, statusRows);
+  const h = bodyHeight(p);
   return (
-    <StepFrame info={info} view={p.view} next={nextHere(p)} run={run} height={p.height} action={session.readOnly ? null : 'enter: test insert (asks y)'}>
+    <StepFrame info={info} width={p.width} view={p.view} next={nextHere(p)} run={run} height={p.height} action={session.readOnly ? null : 'enter: test insert (asks y)'}>
       {report?.comparisons ? (
         <Box flexDirection="column">
           <Text bold wrap="truncate">
@@ -41,18 +40,14 @@ export function TestInsert(p: ScreenProps) {
             )),
           )}
           {report.comparisons.map((c) => (
-            <Text key={`headline-${c.form}`} color={color('accent')} wrap="wrap">
-              {c.headline}
-            </Text>
+            <Wrapped key={`headline-${c.form}`} text={c.headline} width={p.width} color={color('accent')} />
           ))}
           {report.notes.map((n, i) => (
-            <Text key={i} color={color('dim')} wrap="wrap">
-              {n}
-            </Text>
+            <Wrapped key={i} text={n} width={p.width} color={color('dim')} />
           ))}
         </Box>
       ) : run ? (
-        <StepLog log={run.log} height={h} isActive={isActive} />
+        <StepLog log={run.log} height={h} width={p.width} isActive={isActive} />
       ) : null}
     </StepFrame>
   );

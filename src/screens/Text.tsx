@@ -1,6 +1,7 @@
 import React from 'react';
 import { Text as InkText } from 'ink';
 import { shown, shownBlock } from '../text/safe.js';
+import { wrapLines } from '../text/wrap.js';
 
 type TextProps = React.ComponentProps<typeof InkText>;
 
@@ -20,4 +21,20 @@ export function Text({ children, ...props }: TextProps) {
 /** One line of SQL (the SQL pane): control characters escaped, backslashes kept as the SQL has them. */
 export function SqlText({ children, ...props }: TextProps) {
   return <InkText {...props}>{escapeChildren(children, shownBlock)}</InkText>;
+}
+
+/**
+ * A paragraph wrapped to `width` columns by wrapLines, one Text per line: the same lines the screens count when they
+ * share out their rows (Ink's own wrapping can differ by a line, and leaves a space at the start of some).
+ */
+export function Wrapped({ text, width, indent, ...props }: TextProps & { text: string; width: number; indent?: string }) {
+  return (
+    <>
+      {wrapLines(text, width, indent).map((line, i) => (
+        <Text key={i} {...props} wrap="truncate">
+          {line}
+        </Text>
+      ))}
+    </>
+  );
 }

@@ -17,6 +17,13 @@ export function useTone(): (tone: Tone | undefined) => string | undefined {
   return (tone) => (enabled && tone ? TONES[tone] : undefined);
 }
 
+/**
+ * The selection's mark, shown with or without colors: inverse video alone vanishes under NO_COLOR and on terminals
+ * without attributes, so the selected item also carries this sign (unselected items a space of the same width).
+ */
+export const SELECTED = '›';
+export const selectedMark = (selected: boolean) => (selected ? SELECTED : ' ');
+
 export function useColorsEnabled(): boolean {
   return useContext(ColorContext);
 }

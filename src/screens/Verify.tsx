@@ -18,15 +18,14 @@ export function Verify(p: ScreenProps) {
     },
     { isActive: isActive && !session.readOnly },
   );
-  const statusRows = run?.status === 'failed' ? 8 : 2;
-  const h = bodyHeight(p, statusRows);
+  const h = bodyHeight(p);
   const dataMode = Boolean(run?.flags.data);
   return (
-    <StepFrame info={info} view={p.view} next={nextHere(p)} run={run} height={p.height} action={session.readOnly ? null : 'enter: verify the structure   d: verify the data'}>
+    <StepFrame info={info} width={p.width} view={p.view} next={nextHere(p)} run={run} height={p.height} action={session.readOnly ? null : 'enter: verify the structure   d: verify the data'}>
       {run ? (
         <Box flexDirection="column">
           <Text bold>{dataMode ? 'Data: row counts and checksums per program' : 'Structure'}</Text>
-          {run.checks.length ? <CheckItems items={run.checks} height={h - 1} isActive={isActive} /> : <StepLog log={run.log} height={h - 1} isActive={isActive} />}
+          {run.checks.length ? <CheckItems items={run.checks} height={h - 1} width={p.width} isActive={isActive} /> : <StepLog log={run.log} height={h - 1} width={p.width} isActive={isActive} />}
         </Box>
       ) : null}
     </StepFrame>

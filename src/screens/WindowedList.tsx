@@ -12,10 +12,13 @@ export interface WindowedListProps<T> {
   itemKey: (item: T, index: number) => string;
 }
 
+/** The items a WindowedList of `height` rows shows at once (the other two rows say what is above and below). */
+export const listRows = (height: number) => Math.max(1, height - 2);
+
 /** Renders only the rows that fit (never all of them), with a line saying how many are above and below. */
 export function WindowedList<T>({ items, offset, height, render, itemKey }: WindowedListProps<T>) {
   const color = useTone();
-  const rows = Math.max(1, height - 2);
+  const rows = listRows(height);
   const start = Math.max(0, Math.min(offset, Math.max(0, items.length - rows)));
   const visible = items.slice(start, start + rows);
   const above = start;

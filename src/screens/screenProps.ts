@@ -4,6 +4,8 @@ import type { AnyStep, ChecklistId } from '../registry/index.js';
 import type { FlagValues, KeyBinding } from '../registry/types.js';
 import type { MigrationState, StepView } from '../state/migrationState.js';
 import type { AppSession } from './session.js';
+import { wrapLines } from '../text/wrap.js';
+import { runStatusRows } from './StepFrame.js';
 
 /** An action a screen asks the app to run: the app asks the step's refusal and confirmation, then runs it. */
 export interface ActionRequest {
@@ -30,16 +32,36 @@ export interface ScreenProps {
   /** a step is running (this one or another) */
   busy: boolean;
   request(action: ActionRequest): void;
+  /**
+   * Whether keys are this screen's now (false for a key typed ahead of a screen change or an overlay, which still
+   * reaches this screen's handler before the redraw); request() already checks it, keys that act on their own must.
+   */
+  keysReach?: () => boolean;
   /** the copy's progress from the journal (a copy another terminal runs, or one stopped earlier) */
   journalProgress?: { programs: ProgressEvent[]; overall: OverallEvent | null };
 }
 
-const rowsOf = (text: string | null, width: number) => (text ? Math.ceil(text.length / Math.max(20, width - 2)) : 0);
+const rowsOf = (text: string | null, width: number) => (text ? wrapLines(text, width).length : 0);
 
-/** Rows left for a screen's list under the title, the state's note and next, the paragraph and the run status. */
-export function bodyHeight(p: Pick<ScreenProps, 'height' | 'width' | 'info' | 'view' | 'migration' | 'run'>, statusRows: number): number {
+/** Screens shorter than this keep their rows for the run's output: the paragraph is in the help and the SQL pane too. */
+const ROOMY = 24;
+
+/**
+ * Whether the step's paragraph (what it does, what it locks) is shown: always on a roomy screen and before a step
+ * ran; on a short one (80x24) the run's output and the monitor's table need the rows more.
+ */
+export function aboutShown(p: Pick<ScreenProps, 'height' | 'info' | 'run'>): boolean {
+  return p.height >= ROOMY || (!p.run && p.info.id !== 'monitor' && p.info.id !== 'migrate');
+}
+
+/**
+ * Rows left for a screen's list under the title, the state's note and next, the paragraph and the run's status (its
+ * result or error as wrapped at this width), less `extra` rows of the screen's own above the list.
+ */
+export function bodyHeight(p: Pick<ScreenProps, 'height' | 'width' | 'info' | 'view' | 'migration' | 'run'>, extra = 0): number {
   const next = p.run?.status === 'running' ? null : nextHere(p);
-  return Math.max(3, p.height - 1 - rowsOf(p.info.about, p.width) - rowsOf(p.view.note, p.width) - rowsOf(next, p.width) - statusRows);
+  const about = aboutShown(p) ? rowsOf(p.info.about, p.width) : 0;
+  return Math.max(3, p.height - 1 - about - rowsOf(p.view.note, p.width) - rowsOf(next ? `→ ${next}` : null, p.width) - runStatusRows(p.run, p.width) - extra);
 }
 
 /** Why this step is the migration's next one, when it is (with the key that does it). */

@@ -46,7 +46,7 @@ describe('the checklist after a rollback (real database, steps run headless)', (
     app = await renderApp(fx);
     // opens on the next step: Verify, with why
     let f = await app.waitFor('3. Verify');
-    expect(f).toMatch(/ 1✔ +2✔ +3~Verify +4✔ +5✔ +6~ +7· +R✔ +next: 3/);
+    expect(f).toMatch(/1✔Prerequisites 2✔Create ›3~Verify 4✔Test insert 5✔Migrate 6~Swap 7·Monitor R✔Rollback next: 3/);
     expect(f).toMatch(/the rollback at \d\d:\d\d:\d\d cleared the verification/);
     expect(f).toMatch(/next here \(d\): the rollback cleared the verification: verify --data, then swap/);
 
@@ -86,7 +86,7 @@ describe('the checklist after a rollback (real database, steps run headless)', (
     await headless(fx, [['rollback'], ['create']]);
     app = await renderApp(fx);
     let f = await app.waitFor('3. Verify');
-    expect(f).toMatch(/ 1✔ +2✔ +3~Verify +4~ +5~ +6~ +7· +R· +next: 3/);
+    expect(f).toMatch(/1✔Prerequisites 2✔Create ›3~Verify 4~Test insert 5~Migrate 6~Swap 7·Monitor R·Rollback next: 3/);
     await app.press('5');
     f = await app.waitFor('5. Migrate');
     expect(f).toMatch(/5\. Migrate\s+~ stale/);

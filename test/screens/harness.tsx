@@ -58,6 +58,11 @@ export interface Harness {
   frames(): string[];
   /** sends each key once React has settled, and returns when React has rendered the last one and run its effects */
   press(...keys: string[]): Promise<void>;
+  /**
+   * sends the keys as separate reads, one right after the other, with no render between them: keys typed ahead of
+   * the screen (a fast typist, a slow link); returns when React has rendered them all
+   */
+  typeAhead(...keys: string[]): Promise<void>;
   /** tells the app the terminal changed size (as a real terminal's resize event does) */
   resize(columns: number, rows: number): Promise<void>;
   /** waits until the last frame satisfies `what` (a substring or a predicate); fails with the frame after `timeoutMs` */
@@ -141,6 +146,13 @@ export async function renderApp(fixture: DatabaseFixture, opts: { initialStep?: 
           await nextTurn();
         });
       }
+    },
+    async typeAhead(...keys) {
+      await settled();
+      await inAct(async () => {
+        for (const k of keys) ink.stdin.write(k);
+        await nextTurn();
+      });
     },
     async waitFor(what, timeoutMs = 60_000) {
       const test = typeof what === 'string' ? (f: string) => f.includes(what) : what instanceof RegExp ? (f: string) => what.test(f) : what;

@@ -69,7 +69,7 @@ describe('the migrate screen: controls from another terminal, pause, resume (rea
       } finally {
         await close();
       }
-      let f = await app.waitFor((x) => x.includes('PAUSED') && /overall .* 0\/s ETA - /.test(x));
+      let f = await app.waitFor((x) => x.includes('PAUSED') && /overall .* 0\/s ETA -$/m.test(x));
       const bars = f.split('\n').filter((l) => /\/[\d,]+ +\d+% .* paused$/.test(l));
       expect(bars.length).toBeGreaterThan(0);
       for (const l of bars) expect(l).toMatch(/ 0 +- paused$/);

@@ -8,7 +8,9 @@ describe('Monitor screen (real database)', () => {
   let fx: DatabaseFixture;
   let app: Harness;
   // long partition names are cut to the column's width: their first 24 characters are unique here (uuid keys)
-  const rowsOf = (frame: string, partition: string) => frame.split('\n').find((l) => l.startsWith(partition.slice(0, 24))) ?? '';
+  // each row starts with the selection mark column (› on the selected row, a space on the others)
+  const cellsOf = (line: string) => line.replace(/^[› ] /, '');
+  const rowsOf = (frame: string, partition: string) => frame.split('\n').find((l) => cellsOf(l).startsWith(partition.slice(0, 24))) ?? '';
 
   beforeAll(async () => {
     fx = await demoDatabase({ rows: 3000, programs: 4 });
@@ -52,7 +54,7 @@ describe('Monitor screen (real database)', () => {
     expect(n).toBeGreaterThan(0);
     // the next refresh (every 2 s) shows the estimate; sorted by size, the grown partition comes first
     const after = await app.waitFor((f) => rowsOf(f, part).includes(`~${n.toLocaleString('en-US')}`), 30_000);
-    const firstRow = after.split('\n').findIndex((l) => l.startsWith('petri_obs_'));
+    const firstRow = after.split('\n').findIndex((l) => cellsOf(l).startsWith('petri_obs_'));
     expect(after.split('\n')[firstRow]).toContain(part.slice(0, 24));
   });
 

@@ -131,7 +131,7 @@ describe('checklist walk: create, verify, test insert, migrate, swap (real datab
     await app.press(`petri_observations${KEY.enter}`);
     const f = await app.waitFor(/6\. Swap\s+(✔ done|✘ failed)/, 90_000);
     expect(f).toContain('✔ done');
-    expect(f).toMatch(/1✔\s+2✔\s+3✔\s+4✔\s+5✔\s+6✔/);
+    expect(f).toMatch(/1✔Prerequisites 2✔Create 3✔Verify 4✔Test insert 5✔Migrate ›6✔Swap/);
     expect(await count(`SELECT count(*) AS n FROM pg_class WHERE relname = 'petri_observations' AND relkind = 'p'`)).toBe(1);
     expect(await count(`SELECT count(*) AS n FROM public.petri_observations`)).toBe(6000);
   });

@@ -6,7 +6,7 @@ import { defineStep } from '../types.js';
 
 /** 1 Prerequisites: reads only; journals nothing (the app keeps its last result). */
 export const check = defineStep({
-  id: 'check', command: 'check', key: '1', title: 'Prerequisites',
+  id: 'check', command: 'check', key: '1', title: 'Prerequisites', short: 'Prereqs',
   summary: 'prerequisites, each ok / warn / fail with what to do',
   about: 'Reads the catalog only: server version, privileges, keys, constraints, foreign keys, dependent objects, triggers, ' +
     'timeouts, long transactions and free space. Takes no lock beyond ACCESS SHARE and changes nothing.',

@@ -5,7 +5,7 @@ import { defineStep } from '../types.js';
 
 /** 4 Test insert: a sample of one program in the new table, and the query plans of both tables compared. */
 export const testInsert = defineStep({
-  id: 'test-insert', command: 'test-insert', key: '4', title: 'Test insert',
+  id: 'test-insert', command: 'test-insert', key: '4', title: 'Test insert', short: 'Test',
   summary: 'copy a sample of one program and compare the query plans on both tables',
   about: 'Copies a sample of the largest program into the new table, compares the query plans on both tables (EXPLAIN ANALYZE: ' +
     'time, buffers, partitions scanned) and removes the sample. ROW EXCLUSIVE on the new partition only.',
