@@ -1,6 +1,5 @@
 import React, { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { Box, useInput } from 'ink';
-import { Text } from './Text.js';
+import { useInput } from 'ink';
 import { useMigrationFacts } from '../hooks/useMigrationState.js';
 import { useStepRunner } from '../hooks/useStepRunner.js';
 import { useStepSql } from '../hooks/useStepSql.js';
@@ -17,7 +16,6 @@ import { SqlPanel } from './SqlPanel.js';
 import { SCREENS } from './stepScreens.js';
 import type { AppSession } from './session.js';
 import type { ActionRequest } from './screenProps.js';
-import { useTone } from './Theme.js';
 
 export { MIN_COLUMNS, MIN_ROWS } from './AppFrame.js';
 
@@ -36,7 +34,6 @@ const SCREEN_OF: Partial<Record<StateStepId, ChecklistId>> = { finish: 'swap', m
 
 /** The checklist app: a view on the engine (through the registry) and the migration's state. No SQL and no timers here. */
 export function App({ session, onExit, initialStep }: AppProps) {
-  const color = useTone();
   const { columns, rows } = useTerminalSize();
   const facts = useMigrationFacts(session);
   const runner = useStepRunner(session, () => facts.refresh());
