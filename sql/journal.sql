@@ -129,3 +129,23 @@ CREATE TABLE IF NOT EXISTS partwise.verified_structure (
   verification_id bigint PRIMARY KEY REFERENCES partwise.data_verification ON DELETE CASCADE,
   fingerprint     jsonb NOT NULL
 );
+
+-- Programs archived (partwise archive) and restored (partwise restore): one row per program, its phase written as
+-- each part of the work is done, so a run that was interrupted is resumed by the next one from what it finished.
+-- archive: detaching -> detached -> written -> verified -> archived; restore: restoring -> loaded -> restored.
+-- While a program is 'archived' its lookup row stays and its new rows go to the default partition: maintain leaves
+-- it alone (restore brings its partition back), check and monitor say so.
+CREATE TABLE IF NOT EXISTS partwise.archive (
+  migration_id bigint NOT NULL REFERENCES partwise.migration ON DELETE CASCADE,
+  program      text NOT NULL,
+  label        text,
+  partition    text NOT NULL,
+  path         text NOT NULL,
+  phase        text NOT NULL CHECK (phase IN ('detaching', 'detached', 'written', 'verified', 'archived', 'restoring', 'loaded', 'restored')),
+  rows         bigint,
+  checksum     text,
+  sha256       text,
+  kept_table   boolean NOT NULL DEFAULT false,
+  updated_at   timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (migration_id, program)
+);

@@ -45,6 +45,8 @@ export type EngineEvent =
   | { type: 'progress'; program: string; label: string | null; copied: number; total: number; rowsPerSec: number; etaSec: number | null; state: ProgramState }
   /** the whole copy: totals, change-capture backlog and the live controls */
   | { type: 'progress.overall'; copied: number; total: number; rowsPerSec: number; etaSec: number | null; backlog: number; paused: boolean; batchSize: number; maxRate: number | null; mode: 'one' | 'all' | 'gradual' }
+  /** archive and restore: rows and bytes of the file moved so far (`what`: write, verify, check, load); totals when known */
+  | { type: 'transfer'; step: 'archive' | 'restore'; what: string; rows: number; totalRows: number | null; bytes: number; totalBytes: number | null }
   /** the partition size table (monitor): one catalog read */
   | { type: 'partition.sizes'; sizes: PartitionSizes }
   | { type: 'result'; command: string; ok: boolean; exitCode: number; summary: string; next?: string; data?: unknown };

@@ -20,3 +20,19 @@ export function formatDuration(ms: number): string {
   if (m < 60) return `${m} min ${s % 60} s`;
   return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
+
+/** The bar's characters: full blocks for done, light shade for the rest (readable without color). */
+export function barText(ratio: number, width: number): string {
+  const w = Math.max(1, width);
+  const r = Number.isFinite(ratio) ? Math.max(0, Math.min(1, ratio)) : 0;
+  const full = Math.round(r * w);
+  return '█'.repeat(full) + '░'.repeat(w - full);
+}
+
+/** A transfer's rows and bytes as one line with a bar for each total that is known (archive, restore). */
+export function transferLine(t: { what: string; rows: number; totalRows: number | null; bytes: number; totalBytes: number | null }): string {
+  const n = (v: number) => v.toLocaleString('en-US');
+  const rows = t.totalRows ? `${barText(t.rows / t.totalRows, 20)} ${n(t.rows)}/${n(t.totalRows)} rows` : `${n(t.rows)} rows`;
+  const bytes = t.totalBytes ? `${barText(t.bytes / t.totalBytes, 20)} ${formatBytes(t.bytes)}/${formatBytes(t.totalBytes)}` : formatBytes(t.bytes);
+  return `${t.what} ${rows} · ${bytes}`;
+}

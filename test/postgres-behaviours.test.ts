@@ -370,4 +370,32 @@ describe('PostgreSQL behaviours partwise relies on (docs/behaviours/)', () => {
     expect(e?.message).toMatch(/tuple to be locked was already moved to another partition due to concurrent update/);
     expect(await one(a, `SELECT tableoid::regclass::text AS part, v FROM p WHERE id = 1`)).toEqual({ part: 'p2', v: 0 });
   });
+
+  it('detach-concurrently-refused-with-default-partition: CONCURRENTLY is refused beside a default partition and in a transaction block; a plain DETACH locks the parent, the partition and the default', async () => {
+    const c = await schema('b_detach_default');
+    await c.query(`CREATE TABLE p (id int, k int) PARTITION BY LIST (k); CREATE TABLE p1 PARTITION OF p FOR VALUES IN (1); CREATE TABLE p2 PARTITION OF p FOR VALUES IN (2)`);
+    expect((await failure(c.query(`BEGIN; ALTER TABLE p DETACH PARTITION p2 CONCURRENTLY`))).message).toMatch(/cannot run inside a transaction block/);
+    await c.query('ROLLBACK');
+    await c.query(`CREATE TABLE pd PARTITION OF p DEFAULT`);
+    expect((await failure(c.query(`ALTER TABLE p DETACH PARTITION p1 CONCURRENTLY`))).message).toMatch(/cannot detach partitions concurrently when a default partition exists/);
+    await c.query(`BEGIN; ALTER TABLE p DETACH PARTITION p1`);
+    const held = await c.query(`SELECT relation::regclass::text AS rel FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'relation' AND mode = 'AccessExclusiveLock' AND granted
+      AND relation IN ('p'::regclass, 'p1'::regclass, 'pd'::regclass) ORDER BY 1`);
+    await c.query('COMMIT');
+    expect(held.rows.map((r) => r.rel)).toEqual(['p', 'p1', 'pd']);
+  });
+
+  it('detach-concurrently-leaves-pending-on-timeout: a DETACH … CONCURRENTLY whose wait times out leaves the partition pending; only FINALIZE completes it', async () => {
+    const c = await schema('b_detach_pending');
+    const reader = await session();
+    await c.query(`CREATE TABLE p (id int, k int) PARTITION BY LIST (k); CREATE TABLE p1 PARTITION OF p FOR VALUES IN (1); INSERT INTO p VALUES (1, 1)`);
+    await reader.query(`BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM b_detach_pending.p`);
+    await c.query(`SET lock_timeout = '200ms'`);
+    expect((await failure(c.query(`ALTER TABLE p DETACH PARTITION p1 CONCURRENTLY`))).code).toBe('55P03');
+    expect(await one(c, `SELECT inhdetachpending AS pending FROM pg_inherits WHERE inhrelid = 'p1'::regclass`)).toEqual({ pending: true });
+    expect((await failure(c.query(`ALTER TABLE p DETACH PARTITION p1 CONCURRENTLY`))).message).toMatch(/pending detach|FINALIZE/);
+    await reader.query('ROLLBACK');
+    await c.query(`ALTER TABLE p DETACH PARTITION p1 FINALIZE`);
+    expect(await one(c, `SELECT count(*)::int AS n FROM pg_inherits WHERE inhrelid = 'p1'::regclass`)).toEqual({ n: 0 });
+  });
 });

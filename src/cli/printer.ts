@@ -1,5 +1,5 @@
 import type { CheckItem, EngineEvent } from '../events.js';
-import { formatDuration } from '../format.js';
+import { formatDuration, transferLine } from '../format.js';
 import { partitionSizeLines } from '../monitor/sizeTable.js';
 import { mapStrings, safeJson, shown, shownBlock } from '../text/safe.js';
 
@@ -84,6 +84,8 @@ export function createPrinter(o: PrinterOptions): Printer {
       }
       case 'progress':
         return [dim(`      ${e.label ?? e.program}: ${e.copied}/${e.total} ${e.state}${e.rowsPerSec ? `, ${Math.round(e.rowsPerSec)} rows/s` : ''}`)];
+      case 'transfer':
+        return [dim(`      ${transferLine(e)}`)];
       case 'progress.overall':
         return [`      overall ${e.copied}/${e.total}${e.rowsPerSec ? `, ${Math.round(e.rowsPerSec)} rows/s` : ''}${e.etaSec !== null ? `, ETA ${formatDuration(e.etaSec * 1000)}` : ''}, backlog ${e.backlog}${e.paused ? ', PAUSED' : ''}`];
     }

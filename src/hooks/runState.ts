@@ -5,6 +5,7 @@ import type { StepResult } from '../steps/context.js';
 export type ProgressEvent = Extract<EngineEvent, { type: 'progress' }>;
 export type OverallEvent = Extract<EngineEvent, { type: 'progress.overall' }>;
 export type RetryEvent = Extract<EngineEvent, { type: 'step.retry' }>;
+export type TransferEvent = Extract<EngineEvent, { type: 'transfer' }>;
 
 export type RunStatus = 'running' | 'done' | 'failed';
 
@@ -22,6 +23,8 @@ export interface StepRun {
   /** the latest progress of each program, in the order first seen */
   programs: ProgressEvent[];
   overall: OverallEvent | null;
+  /** archive / restore: the rows and bytes of the file moved so far, while it is the latest news */
+  transfer: TransferEvent | null;
   /** the last lock retry while it is still the latest news (cleared by the next step.done / step.start) */
   retry: RetryEvent | null;
   failure: PersonError | null;
@@ -34,7 +37,7 @@ const LOG_CAP = 500;
 
 export function newRun(command: string, flags: FlagValues, now: number): StepRun {
   return {
-    command, flags, status: 'running', startedAt: now, finishedAt: null, log: [], checks: [], programs: [], overall: null,
+    command, flags, status: 'running', startedAt: now, finishedAt: null, log: [], checks: [], programs: [], overall: null, transfer: null,
     retry: null, failure: null, result: null, stopping: false,
   };
 }
@@ -55,6 +58,9 @@ export function applyEvent(run: StepRun, e: EngineEvent): void {
     case 'progress.overall':
       run.overall = e;
       return;
+    case 'transfer':
+      run.transfer = e;
+      return;
     case 'step.retry':
       run.retry = e;
       run.log.push(e);
@@ -66,6 +72,7 @@ export function applyEvent(run: StepRun, e: EngineEvent): void {
     case 'step.start':
     case 'step.done':
       run.retry = null;
+      run.transfer = null;
       run.log.push(e);
       break;
     case 'partition.sizes':

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { Config } from '../config/config.js';
 import { lit, qname } from '../db/quote.js';
 import { sqlTemplate } from '../sqlFiles.js';
+import type { ArchivedProgram } from '../archive/records.js';
 
 /** One leaf partition as the monitor shows it. */
 export interface PartitionSizeRow {
@@ -53,6 +54,9 @@ export interface PartitionSizes {
   rows: PartitionSizeRow[];
   totals: PartitionSizeTotals;
   defaultHasRows: boolean;
+  /** programs archived (partwise archive): no partition on purpose, their new rows go to the default partition.
+   * Read by the caller (headless monitor: the journal; the app: the migration state), not by the one sizes query. */
+  archived?: ArchivedProgram[];
   readAt: Date;
 }
 

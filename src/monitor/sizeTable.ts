@@ -10,6 +10,14 @@ export const DEFAULT_ROWS_HINT = 'the default partition holds rows: a partition 
 /** The partition size query found neither the partitioned copy nor a partitioned table of that name. */
 export const NO_PARTITIONED_TABLE = 'neither the table nor its partitioned copy is a partitioned table (check --schema and --table; before create there is nothing to show)';
 
+/** With archived programs, rows in the default partition may be theirs (maintain leaves those, restore moves them). */
+export const ARCHIVED_DEFAULT_HINT = 'the default partition holds rows: new rows of archived programs (partwise restore brings them back with their partition), or a missing partition (partwise maintain --yes)';
+
+/** One line per archived program: no partition on purpose; where its file is. */
+export function archivedLines(s: Pick<PartitionSizes, 'archived'>): string[] {
+  return (s.archived ?? []).map((a) => `archived: ${a.label ?? a.program} (${a.program}) in ${a.path}; its new rows go to the default partition`);
+}
+
 const when = (d: Date | null) => (d ? d.toISOString().slice(0, 16).replace('T', ' ') : '-');
 
 /** The bound's value list without the `FOR VALUES IN (...)` wrapper, for narrow columns. */
@@ -52,7 +60,8 @@ export function partitionSizeLines(s: PartitionSizes): SizeTableLine[] {
   const out: SizeTableLine[] = [{ text: `${s.table}: ${t.partitions} partition(s)`, warn: false }, { text: line(header), warn: false }];
   s.rows.forEach((p, i) => out.push({ text: line(body[i]!), warn: p.isDefault && p.hasRows === true }));
   out.push({ text: line(total), warn: false });
-  if (s.defaultHasRows) out.push({ text: DEFAULT_ROWS_HINT, warn: true });
+  out.push(...archivedLines(s).map((text) => ({ text, warn: false })));
+  if (s.defaultHasRows) out.push({ text: s.archived?.length ? ARCHIVED_DEFAULT_HINT : DEFAULT_ROWS_HINT, warn: true });
   return out;
 }
 

@@ -38,7 +38,7 @@ export interface DataComparison {
 }
 
 /** The per-row hash expression over alias `s`: hash_record_extended on PG14+, hashtext of the row text before. */
-async function rowHash(client: pg.ClientBase, columns: Column[], versionNum: number): Promise<string> {
+export async function rowHash(client: pg.ClientBase, columns: Array<Pick<Column, 'name' | 'typeOid'>>, versionNum: number): Promise<string> {
   if (versionNum < 140000) return `hashtext(ROW(${columns.map((c) => `s.${ident(c.name)}`).join(', ')})::text)::numeric`;
   const r = await client.query<{ type_oid: string; hashable: boolean }>(sqlFile('checksum/hashable.sql'), [columns.map((c) => c.typeOid)]);
   const hashable = new Map(r.rows.map((x) => [Number(x.type_oid), x.hashable]));

@@ -3,6 +3,7 @@
  * confirmations and SQL panes are derived from it. Adding a step: one module in src/registry/steps/ plus its screen.
  */
 import type { StepDefinition } from './types.js';
+import { archive } from './steps/archive.js';
 import { check } from './steps/check.js';
 import { create } from './steps/create.js';
 import { finish } from './steps/finish.js';
@@ -11,6 +12,7 @@ import { migrate } from './steps/migrate.js';
 import { monitor } from './steps/monitor.js';
 import { pause, resume } from './steps/pauseResume.js';
 import { plan } from './steps/plan.js';
+import { restore } from './steps/restore.js';
 import { rollback } from './steps/rollback.js';
 import { status } from './steps/status.js';
 import { swap } from './steps/swap.js';
@@ -22,7 +24,7 @@ import { verify } from './steps/verify.js';
 export type AnyStep = StepDefinition<any>;
 
 /** In the order of partwise --help. */
-export const STEP_LIST: readonly AnyStep[] = [check, plan, create, verify, status, testInsert, migrate, pause, resume, swap, rollback, finish, maintain, monitor];
+export const STEP_LIST: readonly AnyStep[] = [check, plan, create, verify, status, testInsert, migrate, pause, resume, swap, rollback, finish, maintain, monitor, archive, restore];
 
 /** The checklist's seven steps, in order; Rollback (R) is reachable from every step after Create. */
 export const CHECKLIST: readonly AnyStep[] = [check, create, verify, testInsert, migrate, swap, monitor];

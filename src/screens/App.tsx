@@ -115,6 +115,7 @@ export function App({ session, onExit, initialStep }: AppProps) {
   const request = useCallback(
     (a: ActionRequest) => {
       if (session.readOnly || runner.running || !state) return;
+      if (a.notice) return setNotice(a.notice);
       const step = stepByCommand(a.command);
       if (!step) return;
       const owner = a.step ?? current ?? 'check';
@@ -130,7 +131,7 @@ export function App({ session, onExit, initialStep }: AppProps) {
       };
       if (step.confirm === 'none') return start();
       const question = step.question?.(session.engine.cfg, parsed.options, state) ?? `Run ${step.command}?`;
-      confirmNow({ question, expect: step.confirm === 'y' ? 'y' : { typed: session.engine.cfg.table }, onYes: start });
+      confirmNow({ question, expect: step.confirm === 'y' ? 'y' : { typed: a.confirmText ?? session.engine.cfg.table }, onYes: start });
     },
     [session, runner, current, state, facts, noticeNow, confirmNow],
   );

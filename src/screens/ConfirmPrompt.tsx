@@ -16,7 +16,7 @@ export function confirmRows(request: ConfirmRequest, width: number): number {
   return 2 + wrapLines(request.question, width - 4).length + (request.expect === 'y' ? 1 : 3);
 }
 
-/** Asks before a change: `y` for create, test insert and migrate; the table name for swap, rollback and finish. */
+/** Asks before a change: `y` for create, test insert and migrate; the table name for swap, rollback and finish; the partition's name for archive. */
 export function ConfirmPrompt({ request, onCancel, width }: { request: ConfirmRequest; onCancel(): void; width: number }) {
   const color = useTone();
   const [typed, setTyped] = useState('');
@@ -66,7 +66,7 @@ export function ConfirmPrompt({ request, onCancel, width }: { request: ConfirmRe
             {typed}
             <Text inverse> </Text>
           </Text>
-          {wrong ? <Text color={color('fail')}>That is not the table name: nothing was done. Try again or press esc.</Text> : null}
+          {wrong ? <Text color={color('fail')}>That is not {request.expect.typed}: nothing was done. Try again or press esc.</Text> : null}
         </>
       )}
     </Box>

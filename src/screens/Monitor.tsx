@@ -1,7 +1,8 @@
 import React, { useState } from 'react';
 import { Box, useInput } from 'ink';
 import { Wrapped } from './Text.js';
-import { DEFAULT_ROWS_HINT } from '../monitor/sizeTable.js';
+import { ARCHIVED_DEFAULT_HINT, archivedLines, DEFAULT_ROWS_HINT } from '../monitor/sizeTable.js';
+import { defaultArchivePath } from '../archive/manifest.js';
 import { usePartitionSizes, type PartitionSizesView } from '../hooks/usePartitionSizes.js';
 import { useWindowedList, type ListWindow } from '../hooks/useWindowedList.js';
 import { SizeTable, SORTS, sortRows, tableRows, type SortColumn } from './SizeTable.js';
@@ -22,10 +23,16 @@ function headText(m: Reading, sort: SortColumn): string {
   return `${read}${m.refreshing ? ' (refreshing)' : ''} · every ${m.intervalMs / 1000} s · sort: ${sort}`;
 }
 
-/** The rows the size table gets: the screen's body less the head line and the default partition's hint, wrapped. */
+/** The default partition's hint: with archived programs its rows may be theirs. */
+function defaultHint(p: Pick<ScreenProps, 'migration'>): string {
+  return `! ${p.migration.archived.length ? ARCHIVED_DEFAULT_HINT : DEFAULT_ROWS_HINT}`;
+}
+
+/** The rows the size table gets: the screen's body less the head line, the archived programs and the default partition's hint, wrapped. */
 function tableHeight(p: Sizing, m: Reading, sort: SortColumn): number {
   const rows = (text: string) => wrapLines(text, p.width).length;
-  return bodyHeight(p, 0) - rows(headText(m, sort)) - (m.error ? rows(`✘ ${m.error}`) : 0) - (m.sizes?.defaultHasRows ? rows(`! ${DEFAULT_ROWS_HINT}`) : 0);
+  const archived = archivedLines({ archived: p.migration.archived }).reduce((n, l) => n + rows(l), 0);
+  return bodyHeight(p, 0) - rows(headText(m, sort)) - (m.error ? rows(`✘ ${m.error}`) : 0) - archived - (m.sizes?.defaultHasRows ? rows(defaultHint(p)) : 0);
 }
 
 /** 7 Monitor: the partition size table from the catalog, refreshed at the chosen interval without blocking the keys. */
@@ -46,6 +53,11 @@ export function Monitor(p: ScreenProps) {
       else if (action === 'count' && monitor.sizes) {
         const row = sortRows(monitor.sizes.rows, sort)[win.cursor];
         if (row) monitor.countExactly(row.schema, row.name);
+      } else if (action === 'archive' && monitor.sizes && !session.readOnly) {
+        const row = sortRows(monitor.sizes.rows, sort)[win.cursor];
+        if (!row) return;
+        if (row.keyValue === null) p.request({ command: 'archive', notice: `${row.name} is not one program's partition: archive works on a program's partition` });
+        else p.request({ command: 'archive', step: 'monitor', confirmText: row.name, flags: { program: `key:${row.keyValue}`, to: defaultArchivePath(row.name, new Date()) } });
       }
     },
     { isActive },
@@ -73,7 +85,8 @@ export function MonitorView(p: MonitorViewProps) {
       {s && s.table ? (
         <Box flexDirection="column">
           <SizeTable sizes={s} sort={sort} cursor={p.window.cursor} offset={p.window.offset} height={h} width={p.width} exact={monitor.exact} />
-          {s.defaultHasRows ? <Wrapped text={`! ${DEFAULT_ROWS_HINT}`} width={p.width} color={color('warn')} bold /> : null}
+          {archivedLines({ archived: p.migration.archived }).map((l) => <Wrapped key={l} text={l} width={p.width} color={color('dim')} />)}
+          {s.defaultHasRows ? <Wrapped text={defaultHint(p)} width={p.width} color={color('warn')} bold /> : null}
         </Box>
       ) : null}
     </StepFrame>

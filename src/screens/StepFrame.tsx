@@ -2,7 +2,7 @@ import React from 'react';
 import { Box } from 'ink';
 import { Text, Wrapped } from './Text.js';
 import type { StepRun } from '../hooks/runState.js';
-import { formatDuration } from '../format.js';
+import { formatDuration, transferLine } from '../format.js';
 import { ErrorBox, errorBoxRows } from './ErrorBox.js';
 import { wrapLines } from '../text/wrap.js';
 import { Spinner } from './Spinner.js';
@@ -67,6 +67,7 @@ export function RunStatus({ run, width }: { run: StepRun | undefined; width: num
             {run.retry.blockers.length ? `; blocked by ${run.retry.blockers.map((b) => `pid ${b.pid}${b.query ? ` (${b.query.replace(/\s+/g, ' ').slice(0, 60)})` : ''}`).join(', ')}` : ''}
           </Text>
         ) : null}
+        {run.transfer ? <Text wrap="truncate">{transferLine(run.transfer)}</Text> : null}
       </Box>
     );
   }

@@ -9,6 +9,7 @@ import { ident, qname } from '../db/quote.js';
 import type { StepStatus } from '../journal/journal.js';
 import { captureNames } from '../move/captureNames.js';
 import { autoPartitionNames } from '../plan/planCreate.js';
+import type { ArchivedProgram } from '../archive/records.js';
 
 export interface CatalogFacts {
   /** the table the application uses: 'r' a plain table, 'p' partitioned (after the swap), null missing */
@@ -57,6 +58,8 @@ export interface JournalFacts {
   copied: number;
   /** copy scopes (partwise.copy_checkpoint) */
   scopes: Array<{ scope: string; done: boolean }>;
+  /** programs archived now (partwise.archive, phase archived) */
+  archived: ArchivedProgram[];
 }
 
 export interface MigrationFacts {
@@ -113,6 +116,11 @@ async function readJournalFacts(client: pg.ClientBase, cfg: Config): Promise<Jou
   const control = await client.query(`SELECT paused, batch_size, max_rate, sleep_ms, updated_at FROM partwise.control WHERE migration_id = $1`, [id]);
   const copied = await client.query(`SELECT COALESCE(sum(copied), 0)::int8 AS n FROM partwise.copy_progress WHERE migration_id = $1`, [id]);
   const scopes = await client.query(`SELECT scope, done FROM partwise.copy_checkpoint WHERE migration_id = $1 ORDER BY scope`, [id]);
+  // a journal an older partwise wrote has no archive table until the next step opens it
+  const hasArchive = (await client.query(`SELECT to_regclass('partwise.archive') IS NOT NULL AS ok`)).rows[0].ok as boolean;
+  const archived = hasArchive
+    ? await client.query<ArchivedProgram>(`SELECT program, label, path FROM partwise.archive WHERE migration_id = $1 AND phase = 'archived' ORDER BY updated_at`, [id])
+    : { rows: [] as ArchivedProgram[] };
   const c = control.rows[0];
   return {
     migrationId: id,
@@ -124,6 +132,7 @@ async function readJournalFacts(client: pg.ClientBase, cfg: Config): Promise<Jou
     controls: c ? { paused: c.paused, batchSize: c.batch_size, maxRate: c.max_rate, sleepMs: c.sleep_ms, updatedAt: new Date(c.updated_at).toISOString() } : null,
     copied: Number(copied.rows[0].n),
     scopes: scopes.rows.map((s) => ({ scope: s.scope, done: s.done })),
+    archived: archived.rows.map((a) => ({ program: a.program, label: a.label ?? null, path: a.path })),
   };
 }
 

@@ -9,6 +9,7 @@
  * process whose server session is gone was interrupted.
  */
 import type { CatalogFacts, ControlFacts, JournalRecord, MigrationFacts } from './facts.js';
+import type { ArchivedProgram } from '../archive/records.js';
 
 export type PhaseId = 'nothing' | 'created' | 'copying' | 'migrated' | 'swapped' | 'rolled-back' | 'finished';
 export type StepState = 'pending' | 'running' | 'done' | 'failed' | 'interrupted' | 'skipped' | 'stale';
@@ -71,6 +72,8 @@ export interface MigrationState {
   running: { step: string; pid: number; since: string } | null;
   backlog: number | null;
   catalog: CatalogFacts;
+  /** programs archived (partwise archive): their new rows go to the default partition */
+  archived: ArchivedProgram[];
   /** the new and the old table's names */
   newTable: string;
   oldTable: string;
@@ -271,6 +274,7 @@ export function migrationState(f: MigrationFacts, local: LocalFacts = {}): Migra
     running: runningRec ? { step: runningRec.step, pid: runningRec.pid, since: runningRec.startedAt } : null,
     backlog: f.backlog,
     catalog: cat,
+    archived: f.journal?.archived ?? [],
     newTable: `${t.schema}.${t.newTable}`,
     oldTable: `${t.schema}.${t.oldTable}`,
     readAt: f.readAt,

@@ -7,6 +7,7 @@ import { withTransaction } from '../exec/transaction.js';
 import { isSupportedKeyType } from '../plan/listBound.js';
 import { uniquenessNotes } from '../plan/planCreate.js';
 import type { StepContext, StepResult } from './context.js';
+import { archivedPrograms } from '../archive/records.js';
 import type { Config } from '../config/config.js';
 import { formatBytes } from '../format.js';
 import { captureKeyColumns } from '../move/captureNames.js';
@@ -297,6 +298,12 @@ export async function runCheck(ctx: StepContext): Promise<StepResult> {
   if (snap.source && snap.source.relkind === 'r') items.push(...publicationItems(snap.source, ctx.cfg, await readLogicalSlots(ctx.client)));
   items.push(...(await dataChecks(ctx, snap)));
   items.push(workerAdvice(await readWorkerFacts(ctx.client), ctx.cfg.workers).item);
+  const archived = await archivedPrograms(ctx.client, ctx.cfg);
+  if (archived.length) {
+    // not a problem: said so that rows of these programs in the default partition surprise nobody
+    items.push(item('archived', 'warn', 'Archived programs', `${archived.length} program(s) archived with partwise archive: their lookup rows stay, their new rows go to the default partition (maintain leaves them there)`,
+      `partwise restore --from PATH --yes brings a program's partition back with those rows`, archived.map((a) => `${a.label ?? a.program} (${a.program}): ${a.path}`)));
+  }
   for (const i of items) ctx.emit({ type: 'check', item: i });
   const fails = items.filter((i) => i.status === 'fail').length;
   const warns = items.filter((i) => i.status === 'warn').length;

@@ -10,6 +10,7 @@ import { TransactionFailed } from '../exec/retry.js';
 import { runStep } from '../exec/runStep.js';
 import { CATALOG_SEARCH_PATH, withTransaction } from '../exec/transaction.js';
 import { Journal } from '../journal/journal.js';
+import { archivedPrograms } from '../archive/records.js';
 import { planCreate, plannedPartitionNames, securityStatements } from '../plan/planCreate.js';
 import type { Step } from '../plan/types.js';
 import type { StepContext, StepResult } from './context.js';
@@ -136,7 +137,9 @@ export async function runMaintain(ctx: StepContext): Promise<StepResult> {
   }
   const { cfg, snap } = t;
   const plan = planCreate(snap, cfg);
-  const missing = plan.steps.filter((s) => s.id.startsWith('create-partition:') && !s.done);
+  // an archived program keeps its lookup row but has no partition on purpose: restore brings it back, not maintain
+  const archived = new Map((await archivedPrograms(client, ctx.cfg)).map((a) => [a.program, a]));
+  const missing = plan.steps.filter((s) => s.id.startsWith('create-partition:') && !s.done && !archived.has(s.id.slice('create-partition:'.length)));
   const names = plannedPartitionNames(snap, cfg);
   const labels = new Map(snap.lookupRows.map((r) => [r.key, r.label]));
   const defaultPart = t.table.partitions.find((p) => p.isDefault) ?? null;
@@ -196,6 +199,10 @@ export async function runMaintain(ctx: StepContext): Promise<StepResult> {
     emit({ type: 'step.done', step: run.id, title: run.title, ms: Date.now() - t0 });
   }
 
+  for (const d of inDefault.filter((x) => archived.has(x.key))) {
+    const a = archived.get(d.key)!;
+    emit({ type: 'info', message: `${d.rows} row(s) of the archived program ${a.label ?? a.program} are in the default partition, as intended: partwise restore --from ${a.path} --yes brings them into its partition again` });
+  }
   // what stays in the default: keys that have no lookup row (they cannot get a partition from maintain)
   const lookupKeys = new Set(snap.lookupRows.map((r) => r.key));
   const strays = inDefault.filter((d) => !lookupKeys.has(d.key));
@@ -211,7 +218,7 @@ export async function runMaintain(ctx: StepContext): Promise<StepResult> {
   const movedRows = moved.reduce((a, m) => a + m.rows, 0);
   const stopped = ctx.signal?.aborted && created.length < missing.length;
   await journal.finish(logId, 'done', undefined, { created, moved, strays, interrupted: Boolean(stopped) });
-  const summary = missing.length === 0 && strays.length === 0
+  const summary = missing.length === 0 && inDefault.length === 0
     ? 'every lookup row has its partition and the default partition holds no row: nothing to do'
     : `${created.length} partition(s) created, ${movedRows} row(s) moved out of the default partition` +
       (strays.length ? `; ${strayRows} row(s) of keys not in the lookup table stay in the default partition` : '') +

@@ -1,6 +1,7 @@
 import { EXIT } from '../events.js';
 import { readPartitionSizes } from '../monitor/partitionSizes.js';
-import { DEFAULT_ROWS_HINT } from '../monitor/sizeTable.js';
+import { archivedPrograms } from '../archive/records.js';
+import { ARCHIVED_DEFAULT_HINT, DEFAULT_ROWS_HINT } from '../monitor/sizeTable.js';
 import type { StepContext, StepResult } from './context.js';
 
 /**
@@ -10,13 +11,15 @@ import type { StepContext, StepResult } from './context.js';
  */
 export async function runMonitor(ctx: StepContext, opts: { print: boolean } = { print: true }): Promise<StepResult> {
   const sizes = await readPartitionSizes(ctx.client, ctx.cfg);
+  sizes.archived = (await archivedPrograms(ctx.client, ctx.cfg)).map(({ program, label, path }) => ({ program, label, path }));
   if (opts.print) ctx.emit({ type: 'partition.sizes', sizes });
   if (!sizes.table) {
     return { ok: false, exitCode: EXIT.failed, summary: `no partitioned table ${ctx.cfg.schema}.${ctx.cfg.newTable} (nor a partitioned ${ctx.cfg.schema}.${ctx.cfg.table}): run partwise create`, data: sizes };
   }
+  const archived = sizes.archived!.length ? `; ${sizes.archived!.length} program(s) archived (${sizes.archived!.map((a) => a.label ?? a.program).join(', ')}): their new rows go to the default partition` : '';
   if (sizes.defaultHasRows) {
     // a warning, not a failure: the data is safe, it is only in the wrong place
-    return { ok: true, exitCode: EXIT.ok, summary: `${sizes.totals.partitions} partition(s); ${DEFAULT_ROWS_HINT}`, data: sizes };
+    return { ok: true, exitCode: EXIT.ok, summary: `${sizes.totals.partitions} partition(s)${archived}; ${sizes.archived!.length ? ARCHIVED_DEFAULT_HINT : DEFAULT_ROWS_HINT}`, data: sizes };
   }
-  return { ok: true, exitCode: EXIT.ok, summary: `${sizes.totals.partitions} partition(s), the default partition is empty`, data: sizes };
+  return { ok: true, exitCode: EXIT.ok, summary: `${sizes.totals.partitions} partition(s), the default partition is empty${archived}`, data: sizes };
 }

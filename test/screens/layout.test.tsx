@@ -45,7 +45,7 @@ function copying(): MigrationState {
     table: { schema: cfg.schema, name: cfg.table, newTable: cfg.newTable, oldTable: cfg.oldTable },
     catalog: { source: 'r', target: true, old: false, forwardCapture: true, reverseCapture: false, leftovers: true },
     journal: {
-      migrationId: 1, copied: 412_000, scopes: [{ scope: 'all', done: false }],
+      migrationId: 1, copied: 412_000, scopes: [{ scope: 'all', done: false }], archived: [],
       controls: { paused: false, batchSize: 10_000, maxRate: null, sleepMs: 0, updatedAt: at },
       records: [
         { id: 1, step: 'check', status: 'done', alive: false, pid: 1, startedAt: at, finishedAt: at, error: null, detail: {} },

@@ -19,6 +19,7 @@ export const monitor = defineStep({
     { keys: ['r'], label: 'refresh', help: 'refresh now', action: 'refresh' },
     { keys: ['o'], label: 'sort', help: 'cycle the sort column', action: 'sort' },
     { keys: ['c'], label: 'count', help: 'exact row count of the selected partition', action: 'count' },
+    { keys: ['a'], label: 'archive', help: 'archive the selected program\'s partition to a file in the current directory (type its name)', action: 'archive' },
   ],
   async preview(_client, cfg) {
     return [{ title: 'one catalog query per refresh ($1 the source, $2 the new table)', statements: [partitionSizesSql(cfg).trim().replace(/;$/, '')], locks: [], transactional: false, notes: [] }];
