@@ -131,7 +131,7 @@ export function App({ session, onExit, initialStep }: AppProps) {
       };
       if (step.confirm === 'none') return start();
       const question = step.question?.(session.engine.cfg, parsed.options, state) ?? `Run ${step.command}?`;
-      confirmNow({ question, expect: step.confirm === 'y' ? 'y' : { typed: a.confirmText ?? session.engine.cfg.table }, onYes: start });
+      confirmNow({ question, expect: step.confirm === 'y' ? 'y' : a.confirmText ?? { typed: session.engine.cfg.table }, onYes: start });
     },
     [session, runner, current, state, facts, noticeNow, confirmNow],
   );

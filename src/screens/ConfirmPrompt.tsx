@@ -6,8 +6,8 @@ import { wrapLines } from '../text/wrap.js';
 
 export interface ConfirmRequest {
   question: string;
-  /** 'y': one key; otherwise the exact text to type (the table name) followed by enter */
-  expect: 'y' | { typed: string };
+  /** 'y': one key; otherwise the exact text to type (the table name) followed by enter, and what it is in words */
+  expect: 'y' | { typed: string; what?: string };
   onYes(): void;
 }
 
@@ -66,7 +66,7 @@ export function ConfirmPrompt({ request, onCancel, width }: { request: ConfirmRe
             {typed}
             <Text inverse> </Text>
           </Text>
-          {wrong ? <Text color={color('fail')}>That is not {request.expect.typed}: nothing was done. Try again or press esc.</Text> : null}
+          {wrong ? <Text color={color('fail')}>That is not {request.expect.what ?? 'the table name'}: nothing was done. Try again or press esc.</Text> : null}
         </>
       )}
     </Box>

@@ -57,7 +57,7 @@ export function Monitor(p: ScreenProps) {
         const row = sortRows(monitor.sizes.rows, sort)[win.cursor];
         if (!row) return;
         if (row.keyValue === null) p.request({ command: 'archive', notice: `${row.name} is not one program's partition: archive works on a program's partition` });
-        else p.request({ command: 'archive', step: 'monitor', confirmText: row.name, flags: { program: `key:${row.keyValue}`, to: defaultArchivePath(row.name, new Date()) } });
+        else p.request({ command: 'archive', step: 'monitor', confirmText: { typed: row.name, what: 'the partition name' }, flags: { program: `key:${row.keyValue}`, to: defaultArchivePath(row.name, new Date()) } });
       }
     },
     { isActive },

@@ -13,8 +13,8 @@ export interface ActionRequest {
   flags?: FlagValues;
   /** which checklist step's run it is (finish belongs to swap); default the current screen's */
   step?: ChecklistId;
-  /** what the user types to confirm, when not the table name (archive: the partition's name) */
-  confirmText?: string;
+  /** what the user types to confirm, when not the table name (archive: the partition's name), and what it is in words */
+  confirmText?: { typed: string; what: string };
   /** nothing to run: this is said instead (e.g. the selected row cannot be archived) */
   notice?: string;
 }
