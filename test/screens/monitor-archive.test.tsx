@@ -47,7 +47,8 @@ describe('Monitor screen: a archives the selected partition', () => {
   it('asks for the partition name, refuses a wrong one, archives with the right one', async () => {
     const f = await app.waitFor('total (4)');
     // sorted by total size, the first row is the biggest program's partition
-    const first = f.split('\n').find((l) => l.startsWith('petri_obs_prog_'))!;
+    // rows start with the selection marker (› or a space)
+    const first = f.split('\n').map((l) => l.replace(/^[› ] /, '')).find((l) => l.startsWith('petri_obs_prog_'))!;
     const big = (await fx.admin.query(`SELECT program_id::text AS k FROM public.petri_observations GROUP BY 1 ORDER BY count(*) DESC LIMIT 1`)).rows[0].k as string;
     const part = (await fx.admin.query(`SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
       WHERE i.inhparent = 'public.petri_observations'::regclass AND pg_get_expr(c.relpartbound, c.oid) LIKE '%' || $1 || '%'`, [big])).rows[0].relname as string;
@@ -67,7 +68,7 @@ describe('Monitor screen: a archives the selected partition', () => {
 
   it('on the default partition it says why not, and runs nothing', async () => {
     await app.press('o', 'o');
-    await app.waitFor(/partition▼/);
+    await app.waitFor(/partition▲/);
     // sorted by name, the default partition comes first
     await app.press('a');
     await app.waitFor('is not one program\'s partition');
