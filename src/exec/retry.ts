@@ -7,7 +7,7 @@ import type pg from 'pg';
 import type { Blocker } from '../catalog/types.js';
 import type { Emit, PersonError } from '../events.js';
 import { DEADLOCK, LOCK_NOT_AVAILABLE, personError } from './errors.js';
-import { CATALOG_SEARCH_PATH, withTransaction, type TransactionOptions } from './transaction.js';
+import { CATALOG_SEARCH_PATH, openingStatements, withTransaction, type TransactionOptions } from './transaction.js';
 
 export interface RetryPolicy {
   lockTimeoutMs: number;
@@ -109,8 +109,17 @@ export async function retryOnLock<T>(client: pg.ClientBase, target: RetryTarget,
 export function lockedTransaction<T>(
   client: pg.ClientBase, target: RetryTarget, body: (exec: Exec, n: number) => Promise<T>, opts: Omit<TransactionOptions, 'settings'> = {},
 ): Promise<T> {
-  const settings: Array<[string, string]> = [['lock_timeout', `${target.policy.lockTimeoutMs}ms`], CATALOG_SEARCH_PATH];
-  return retryOnLock(client, target, (exec, n) => withTransaction(client, { ...opts, settings }, () => body(exec, n)));
+  return retryOnLock(client, target, (exec, n) => withTransaction(client, lockedOptions(target.policy, opts), () => body(exec, n)));
+}
+
+/** lockedTransaction's transaction options: the policy's lock_timeout and the plans' search_path, local to it. */
+export function lockedOptions(policy: Pick<RetryPolicy, 'lockTimeoutMs'>, opts: Omit<TransactionOptions, 'settings'> = {}): TransactionOptions {
+  return { ...opts, settings: [['lock_timeout', `${policy.lockTimeoutMs}ms`], CATALOG_SEARCH_PATH] };
+}
+
+/** What lockedTransaction sends before its body (BEGIN and the SET LOCALs), for the SQL previews. */
+export function lockedOpening(policy: Pick<RetryPolicy, 'lockTimeoutMs'>): string[] {
+  return openingStatements(lockedOptions(policy));
 }
 
 /** A failure of retried work, said for people: who blocked it, or the server's error, what is unchanged, what to do. */

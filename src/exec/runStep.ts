@@ -1,7 +1,9 @@
 import type pg from 'pg';
 import type { Emit } from '../events.js';
 import type { Step } from '../plan/types.js';
-import { lockedTransaction, retryOnLock, type RetryPolicy } from './retry.js';
+import { lockedOpening, lockedTransaction, retryOnLock, type RetryPolicy } from './retry.js';
+import { setStatement } from './transaction.js';
+import { notePart, type ScriptPart } from '../plan/script.js';
 
 export { DEFAULT_RETRY, TransactionFailed, type RetryPolicy } from './retry.js';
 
@@ -17,7 +19,27 @@ export async function runStep(client: pg.ClientBase, step: Step, policy: RetryPo
   };
   if (step.transactional) return lockedTransaction(client, target, runAll);
   return retryOnLock(client, target, async (exec) => {
-    await client.query(`SELECT set_config('lock_timeout', $1, false)`, [`${policy.lockTimeoutMs}ms`]);
+    await client.query(sessionLockTimeout(policy));
     await runAll(exec);
   });
+}
+
+/** A step outside a transaction (CONCURRENTLY) waits for each lock at most this long: a session setting. */
+function sessionLockTimeout(policy: Pick<RetryPolicy, 'lockTimeoutMs'>): string {
+  return setStatement('lock_timeout', `${policy.lockTimeoutMs}ms`, false);
+}
+
+/**
+ * Exactly what runStep sends for the step (its first attempt; a lock timeout rolls back and sends it again): the
+ * SQL previews print this list.
+ */
+export function stepStatements(step: Step, policy: Pick<RetryPolicy, 'lockTimeoutMs'>): string[] {
+  if (step.transactional) return [...lockedOpening(policy), ...step.statements, 'COMMIT'];
+  return [sessionLockTimeout(policy), ...step.statements];
+}
+
+/** A planned step as a preview part: what runStep sends, or a note when the catalog shows it done (create skips it). */
+export function stepPart(step: Step, policy: Pick<RetryPolicy, 'lockTimeoutMs'>): ScriptPart {
+  if (step.done) return notePart(`${step.title}  (already done: skipped)`);
+  return { title: step.title, statements: stepStatements(step, policy), locks: step.locks, notes: step.notes };
 }

@@ -4,6 +4,7 @@
  * which adds lock_timeout and the retry policy.
  */
 import type pg from 'pg';
+import { ident, lit } from '../db/quote.js';
 import { LAZY_COMMIT } from './lazyCommit.js';
 
 export interface TransactionOptions {
@@ -27,19 +28,44 @@ function beginStatement(opts: TransactionOptions): string {
   return modes.length ? `BEGIN ${modes.join(' ')}` : 'BEGIN';
 }
 
+/** Settings whose value is a list of names (written unquoted-as-a-whole: a single literal would be one name). */
+const LIST_SETTINGS = new Set(['search_path']);
+
 /**
- * Runs fn in one transaction on client: BEGIN, the SET LOCAL settings, fn, COMMIT (ROLLBACK with alwaysRollback). Any
+ * `SET [LOCAL] name = value` as partwise sends it and shows it: the value a literal, a list setting's elements each an
+ * identifier. Names are partwise's own constants.
+ */
+export function setStatement(name: string, value: string, local: boolean): string {
+  if (!/^[a-z_]+$/.test(name)) throw new Error(`not a setting name: ${name}`);
+  const v = LIST_SETTINGS.has(name) ? value.split(',').map((x) => ident(x.trim())).join(', ') : lit(value);
+  return `SET ${local ? 'LOCAL ' : ''}${name} = ${v}`;
+}
+
+/**
+ * What withTransaction sends before fn runs: BEGIN, then one SET LOCAL per setting. The SQL previews print the same
+ * list (src/plan/script.ts), so what is shown is what runs.
+ */
+export function openingStatements(opts: TransactionOptions): string[] {
+  const settings = [...(opts.settings ?? []), ...(opts.lazyCommit ? [LAZY_COMMIT] : [])];
+  return [beginStatement(opts), ...settings.map(([name, value]) => setStatement(name, value, true))];
+}
+
+/** What ends a transaction that succeeded. */
+export function closingStatement(opts: TransactionOptions): string {
+  return opts.alwaysRollback ? 'ROLLBACK' : 'COMMIT';
+}
+
+/**
+ * Runs fn in one transaction on client: BEGIN, the SET LOCAL settings (openingStatements), fn, COMMIT (ROLLBACK with alwaysRollback). Any
  * error rolls back and is rethrown as it came, so callers still see the server's code.
  */
 export async function withTransaction<T>(client: pg.ClientBase, opts: TransactionOptions, fn: () => Promise<T>): Promise<T> {
-  await client.query(beginStatement(opts));
+  const [begin, ...settings] = openingStatements(opts);
+  await client.query(begin!);
   try {
-    const settings = [...(opts.settings ?? []), ...(opts.lazyCommit ? [LAZY_COMMIT] : [])];
-    if (settings.length) {
-      await client.query(`SELECT ${settings.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, true)`).join(', ')}`, settings.flat());
-    }
+    for (const s of settings) await client.query(s);
     const out = await fn();
-    await client.query(opts.alwaysRollback ? 'ROLLBACK' : 'COMMIT');
+    await client.query(closingStatement(opts));
     return out;
   } catch (e) {
     await client.query('ROLLBACK').catch(() => undefined);

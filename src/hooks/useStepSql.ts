@@ -1,11 +1,11 @@
 import { useEffect, useState } from 'react';
 import type { AppSession } from '../screens/session.js';
 import type { AnyStep } from '../registry/index.js';
-import { previewScript } from '../registry/preview.js';
+import { previewOf, previewScript } from '../registry/preview.js';
 import type { MigrationState } from '../state/migrationState.js';
 import { onView } from './viewSession.js';
 
-/** The step's SQL (its registry preview), planned when the panel opens and again when the migration's phase changes. */
+/** The step's SQL (its registry preview, with the lock_timeout the step runs with), planned when the panel opens and again when the migration's phase changes. */
 export function useStepSql(session: AppSession, step: AnyStep, open: boolean, state: MigrationState | null): string | null {
   const [text, setText] = useState<string | null>(null);
   const phase = state?.phase ?? null;
@@ -14,7 +14,7 @@ export function useStepSql(session: AppSession, step: AnyStep, open: boolean, st
     let current = true;
     setText(null);
     const preview = step.preview
-      ? onView(session, (c) => step.preview!(c, session.engine.cfg, state)).then(previewScript)
+      ? onView(session, (c) => previewOf(step, c, session.engine.cfg, session.engine.retry, state)).then(previewScript)
       : Promise.resolve(`-- ${step.command} runs no SQL of its own`);
     preview.then(
       (t) => current && setText(t),

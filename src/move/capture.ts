@@ -20,7 +20,8 @@ import type { Snapshot } from '../catalog/types.js';
 import { ident, lit } from '../db/quote.js';
 import type { Step } from '../plan/types.js';
 import { captureNames, copiedColumns, originalTable, requireKeyColumns, type Direction } from './captureNames.js';
-import { withTransaction } from '../exec/transaction.js';
+import { closingStatement, openingStatements, withTransaction } from '../exec/transaction.js';
+import { only, type ScriptStatement } from '../plan/script.js';
 
 export type { Direction } from './captureNames.js';
 export { captureNames } from './captureNames.js';
@@ -109,6 +110,20 @@ export function captureTriggerStep(cfg: Config, direction: Direction): Step {
     locks: [{ mode: 'SHARE ROW EXCLUSIVE', on: captureNames(cfg, direction).on, why: 'creating triggers; blocks writes for a moment' }],
     transactional: true, reverse: [], done: false, notes: [],
   };
+}
+
+/**
+ * Migrate's set-up, as two steps: the log table and function first (no lock on the table), then the triggers alone,
+ * so that the lock that stops the application's writes is held only for the triggers' creation.
+ */
+export function captureSetupSteps(snap: Snapshot, cfg: Config): Step[] {
+  return [
+    {
+      id: 'capture-prepare', phase: 'migrate', title: `Create the change log and its function for ${cfg.schema}.${cfg.table}`,
+      statements: captureObjectStatements(snap, cfg, 'forward'), locks: [], transactional: true, reverse: [], done: false, notes: [],
+    },
+    captureTriggerStep(cfg, 'forward'),
+  ];
 }
 
 /** The journal's row of this table (capture's statements run where the journal exists: create opened it). */
@@ -206,7 +221,7 @@ export async function captureBacklog(client: pg.ClientBase, cfg: Config, directi
  * that true across processes. Transaction-scoped; obeys lock_timeout. The swap should take it before its table locks.
  */
 export async function lockCapture(client: pg.ClientBase, cfg: Config, direction: Direction): Promise<void> {
-  await client.query(`SELECT pg_advisory_xact_lock(hashtext('partwise capture'), hashtext($1))`, [`${direction} ${cfg.schema}.${cfg.table}`]);
+  await client.query(captureLockStatement(cfg, direction));
 }
 
 /**
@@ -218,39 +233,88 @@ export async function lockCaptureShared(client: pg.ClientBase, cfg: Config, dire
   await client.query(`SELECT pg_advisory_xact_lock_shared(hashtext('partwise capture'), hashtext($1))`, [`${direction} ${cfg.schema}.${cfg.table}`]);
 }
 
-/** `(cols) IN (SELECT * FROM unnest($1::text[]::t1[], ...))`: keys passed back as text arrays, cast to their types. */
+/** lockCapture's statement (the previews show it as sent). */
+export function captureLockStatement(cfg: Config, direction: Direction): string {
+  return `SELECT pg_advisory_xact_lock(hashtext('partwise capture'), hashtext(${lit(`${direction} ${cfg.schema}.${cfg.table}`)}))`;
+}
+
+/** `(cols) IN (SELECT u.k1, ... FROM unnest($1::text[]::t1[], ...) AS u(k1, ...))`: keys passed back as text arrays, cast to their types. */
 function keyMatch(alias: string, cols: Array<{ name: string; type: string }>): string {
   const left = cols.map((c) => `${alias}.${ident(c.name)}`).join(', ');
   const arrays = cols.map((c, i) => `$${i + 1}::text[]::${c.type}[]`).join(', ');
-  return `(${left}) IN (SELECT * FROM unnest(${arrays}))`;
+  const ks = cols.map((_, i) => `k${i + 1}`);
+  return `(${left}) IN (SELECT ${ks.map((k) => `u.${k}`).join(', ')} FROM unnest(${arrays}) AS u(${ks.join(', ')}))`;
 }
 
-/**
- * Applies up to `limit` (default: all) log entries. The caller holds the transaction (and the locks it wants).
- * Returns how many entries were applied.
- */
-export async function replayInTransaction(client: pg.ClientBase, snap: Snapshot, cfg: Config, direction: Direction, limit?: number): Promise<number> {
+/** The statements a replay sends, built once for replayInTransaction and for the previews. */
+export interface ReplaySql {
+  /** picks and deletes up to `limit` log entries, returning their keys */
+  take: string;
+  /** when an entry is a TRUNCATE of the table the application writes: what empties the other side */
+  truncate: string;
+  /** removes the replayed keys' rows from the other side ($1.. the keys, as text arrays) */
+  remove: string;
+  /** copies those keys' current rows across */
+  insert: string;
+}
+
+export function replaySql(snap: Snapshot, cfg: Config, direction: Direction, limit?: number): ReplaySql {
   const n = captureNames(cfg, direction);
-  await lockCapture(client, cfg, direction);
   const keyCols = requireKeyColumns(originalTable(snap, direction));
   const ks = keyCols.map((_, i) => `k${i + 1}`);
   const pick = `SELECT seq FROM ${n.logQ} ORDER BY seq${limit ? ` LIMIT ${Math.max(1, Math.floor(limit))}` : ''} FOR UPDATE SKIP LOCKED`;
-  const taken = await client.query<Record<string, string | null>>(
+  const cols = copiedColumns(snap, direction).map((c) => ident(c.name)).join(', ');
+  const from = direction === 'forward' ? `ONLY ${n.on}` : n.on;
+  return {
     // the entries are picked once, in a CTE, and the DELETE takes exactly those (with the picking subquery inside
     // IN (...), test/capture.test.ts once saw a replay limited to 2 entries take 5 under load)
-    `WITH picked AS (${pick}) DELETE FROM ${n.logQ} WHERE seq IN (SELECT seq FROM picked) RETURNING op::text AS op, ${ks.map((k) => `${k}::text AS ${k}`).join(', ')}`,
-  );
+    take: `WITH picked AS (${pick}) DELETE FROM ${n.logQ} WHERE seq IN (SELECT seq FROM picked) RETURNING op::text AS op, ${ks.map((k) => `${k}::text AS ${k}`).join(', ')}`,
+    // forward: the copy starts over; reverse: the old table may still be referenced or read, an MVCC-safe delete
+    truncate: direction === 'forward' ? `TRUNCATE ${n.into}` : `DELETE FROM ${n.into}`,
+    remove: `DELETE FROM ${n.into} t WHERE ${keyMatch('t', keyCols)}`,
+    // by the original's key only: an update that moved the row to another program is handled too
+    insert: `INSERT INTO ${n.into} (${cols}) OVERRIDING SYSTEM VALUE SELECT ${cols} FROM ${from} s WHERE ${keyMatch('s', keyCols)}`,
+  };
+}
+
+export const TOOK_ENTRIES = 'the replay took log entries';
+export const TOOK_TRUNCATE = 'an entry is a TRUNCATE';
+
+/**
+ * What replayInTransaction sends, for the previews: the capture lock (unless the caller holds it), the take, and what
+ * applies the entries taken. Reads (the forward replay's check for rows without a key) are not listed.
+ */
+export function replayStatements(snap: Snapshot, cfg: Config, direction: Direction, opts: { limit?: number; locked?: boolean } = {}): ScriptStatement[] {
+  const r = replaySql(snap, cfg, direction, opts.limit);
+  return [
+    ...(opts.locked ? [] : [captureLockStatement(cfg, direction)]),
+    r.take,
+    ...only(TOOK_TRUNCATE, [r.truncate, ...(direction === 'forward' ? resetCopyCheckpointStatements(cfg) : [])]),
+    ...only(TOOK_ENTRIES, [r.remove, r.insert]),
+  ];
+}
+
+/** One replay batch in its own transaction (replayBatch), as sent. */
+export function replayBatchStatements(snap: Snapshot, cfg: Config, direction: Direction, limit: number): ScriptStatement[] {
+  return [...openingStatements(REPLAY_TRANSACTION), ...replayStatements(snap, cfg, direction, { limit }), closingStatement(REPLAY_TRANSACTION)];
+}
+
+/**
+ * Applies up to `limit` (default: all) log entries. The caller holds the transaction (and the locks it wants); with
+ * `locked` it holds the capture lock too. Returns how many entries were applied.
+ */
+export async function replayInTransaction(client: pg.ClientBase, snap: Snapshot, cfg: Config, direction: Direction, limit?: number, opts: { locked?: boolean } = {}): Promise<number> {
+  if (!opts.locked) await lockCapture(client, cfg, direction);
+  const keyCols = requireKeyColumns(originalTable(snap, direction));
+  const ks = keyCols.map((_, i) => `k${i + 1}`);
+  const sql = replaySql(snap, cfg, direction, limit);
+  const taken = await client.query<Record<string, string | null>>(sql.take);
   if (taken.rows.length === 0) return 0;
 
   if (taken.rows.some((r) => r.op === 'T')) {
     // the source was truncated: everything copied so far is gone; entries after the marker re-insert what came since
-    if (direction === 'forward') {
-      await client.query(`TRUNCATE ${n.into}`);
-      await resetCopyCheckpoints(client, cfg);
-    } else {
-      // the old table may still be referenced or read: an MVCC-safe delete
-      await client.query(`DELETE FROM ${n.into}`);
-    }
+    await client.query(sql.truncate);
+    if (direction === 'forward') await resetCopyCheckpoints(client, cfg);
   }
   if (direction === 'reverse') {
     // rows go back by the columns both tables have: one of the original's that the partitioned table lacks would be
@@ -270,19 +334,16 @@ export async function replayInTransaction(client: pg.ClientBase, snap: Snapshot,
     vals.forEach((v, i) => columns[i]!.push(v));
   }
   if (seen.size > 0) {
-    const cols = copiedColumns(snap, direction).map((c) => ident(c.name)).join(', ');
-    const from = direction === 'forward' ? `ONLY ${n.on}` : n.on;
     if (direction === 'forward') {
       // a row with a NULL partition key cannot exist in the partitioned table: never skip it silently
       const pk = `ROW(${keyCols.map((c) => `s.${ident(c.name)}`).join(', ')})::text`;
       const nullKey = await client.query<{ pk: string }>(
-        `SELECT ${pk} AS pk FROM ${from} s WHERE ${keyMatch('s', keyCols)} AND s.${ident(cfg.key)} IS NULL ORDER BY 1 LIMIT ${NAMED_ROWS + 1}`, columns);
+        `SELECT ${pk} AS pk FROM ONLY ${captureNames(cfg, direction).on} s WHERE ${keyMatch('s', keyCols)} AND s.${ident(cfg.key)} IS NULL ORDER BY 1 LIMIT ${NAMED_ROWS + 1}`, columns);
       if (nullKey.rows.length) throw ReplayBlocked.nullKey(cfg, nullKey.rows.map((r) => r.pk));
     }
-    await client.query(`DELETE FROM ${n.into} t WHERE ${keyMatch('t', keyCols)}`, columns);
-    // by the original's key only: an update that moved the row to another program is handled too
+    await client.query(sql.remove, columns);
     try {
-      await client.query(`INSERT INTO ${n.into} (${cols}) OVERRIDING SYSTEM VALUE SELECT ${cols} FROM ${from} s WHERE ${keyMatch('s', keyCols)}`, columns);
+      await client.query(sql.insert, columns);
     } catch (e) {
       if (direction === 'forward' && (e as { code?: string }).code === NO_PARTITION) throw ReplayBlocked.noPartition(cfg, e as Error & { detail?: string });
       throw e;
@@ -338,8 +399,11 @@ export class ReplayBlocked extends Error {
 
 /** One replay batch in its own transaction. */
 export function replayBatch(client: pg.ClientBase, snap: Snapshot, cfg: Config, direction: Direction, limit: number): Promise<number> {
-  return withTransaction(client, { lazyCommit: true }, () => replayInTransaction(client, snap, cfg, direction, limit));
+  return withTransaction(client, REPLAY_TRANSACTION, () => replayInTransaction(client, snap, cfg, direction, limit));
 }
+
+/** A replay batch's transaction: its commit does not wait for the WAL flush (src/exec/lazyCommit.ts). */
+const REPLAY_TRANSACTION = { lazyCommit: true };
 
 /**
  * Replays batches of `limit` entries, each in its own transaction, until one comes back short, `maxRounds` have run
@@ -364,14 +428,19 @@ export async function drainLog(
 export async function resetCopyCheckpoints(client: pg.ClientBase, cfg: Config): Promise<void> {
   const r = await client.query(`SELECT to_regclass('partwise.copy_checkpoint') IS NOT NULL AS ok`);
   if (!r.rows[0].ok) return;
-  const where = `migration_id IN (SELECT id FROM partwise.migration WHERE source_schema = $1 AND source_table = $2)`;
-  // parts (block ranges of a scope, several workers) are reset too: the first batch of one finds the file changed and
-  // starts its whole scope over (copyBatch)
-  await client.query(
+  for (const s of resetCopyCheckpointStatements(cfg)) await client.query(s);
+}
+
+/**
+ * resetCopyCheckpoints' writes, as sent. Parts (block ranges of a scope, several workers) are reset too: the first batch
+ * of one finds the file changed and starts its whole scope over (copyBatch).
+ */
+function resetCopyCheckpointStatements(cfg: Config): string[] {
+  const where = `migration_id IN (SELECT id FROM partwise.migration WHERE source_schema = ${lit(cfg.schema)} AND source_table = ${lit(cfg.table)})`;
+  return [
     `UPDATE partwise.copy_checkpoint SET filenode = ${TRUNCATED_FILENODE}, next_block = 0, copied = 0, done = false, updated_at = now() WHERE ${where}`,
-    [cfg.schema, cfg.table],
-  );
-  await client.query(`DELETE FROM partwise.copy_progress WHERE ${where}`, [cfg.schema, cfg.table]);
+    `DELETE FROM partwise.copy_progress WHERE ${where}`,
+  ];
 }
 
 /** A checkpoint's filenode after a replayed TRUNCATE: no relation has it, so the next batch restarts the scope. */

@@ -5,7 +5,9 @@
  */
 import type pg from 'pg';
 import type { Config } from '../config/config.js';
-import type { LockInfo } from '../plan/types.js';
+import type { PreviewContext, ScriptPart } from '../plan/script.js';
+
+export type { PreviewContext } from '../plan/script.js';
 import type { MigrationState, StateStepId } from '../state/migrationState.js';
 import type { StepContext, StepResult } from '../steps/context.js';
 
@@ -32,15 +34,9 @@ export interface KeyBinding {
   action: string;
 }
 
-/** One part of a step's SQL as it will run: its statements, the locks they take, notes for what they cannot show. */
-export interface PreviewPart {
-  title: string;
-  statements: string[];
-  locks: LockInfo[];
-  /** the statements run in one transaction */
-  transactional: boolean;
-  notes: string[];
-}
+/** One part of a step's SQL as it will run: its statements as sent, the locks they take, notes for what they cannot show. */
+export type PreviewPart = ScriptPart;
+
 
 export interface StepDefinition<O = unknown> {
   id: string;
@@ -70,8 +66,11 @@ export interface StepDefinition<O = unknown> {
   question?(cfg: Config, options: O, state: MigrationState): string;
   /** the state's answer when the step cannot run now (it exits 3 and changes nothing); null when it may run */
   refuse?(state: MigrationState, options: O): string | null;
-  /** the SQL the step runs, from a fresh catalog read (`options` when the flags are known: a screen shows it before they are) */
-  preview?(client: pg.ClientBase, cfg: Config, state: MigrationState, options?: O): Promise<PreviewPart[]>;
+  /**
+   * the SQL the step runs, from a fresh catalog read, built by the same functions its run uses (`options` when the
+   * flags are known: a screen shows it before they are). Call it through previewOf (src/registry/preview.ts).
+   */
+  preview?(p: PreviewContext, state: MigrationState, options?: O): Promise<PreviewPart[]>;
   run(ctx: StepContext, options: O): Promise<StepResult>;
   /** the keys of its screen, enter first */
   keys?: KeyBinding[];

@@ -4,6 +4,8 @@
  * unless --drop-old. After finish, rollback can no longer bring back writes made since (capture is gone).
  */
 import { runReported } from '../exec/runReported.js';
+import { stepPart } from '../exec/runStep.js';
+import { notePart, type PreviewContext, type ScriptPart } from '../plan/script.js';
 import type pg from 'pg';
 import { takeSnapshot } from '../catalog/snapshot.js';
 import { qname } from '../db/quote.js';
@@ -11,6 +13,8 @@ import { EXIT } from '../events.js';
 import { Journal } from '../journal/journal.js';
 import { captureRemovalStatements } from '../move/capture.js';
 import type { Step } from '../plan/types.js';
+import type { Snapshot } from '../catalog/types.js';
+import type { Config } from '../config/config.js';
 import type { StepContext, StepResult } from './context.js';
 import { isSwapped } from './swap.js';
 import { sqlFile } from '../sqlFiles.js';
@@ -64,16 +68,7 @@ export async function runFinish(ctx: StepContext, opts: FinishOptions = {}): Pro
       };
   }
   const journal = await Journal.open(client, cfg);
-  const statements = [...captureRemovalStatements(cfg, 'reverse'), ...captureRemovalStatements(cfg, 'forward')];
-  if (opts.dropOld && snap.old) statements.push(`DROP TABLE ${O}`); // no CASCADE: whatever still depends on it stops the drop
-  const step: Step = {
-    id: 'finish', phase: 'finish', title: opts.dropOld ? `Remove change capture and drop ${cfg.oldTable}` : 'Remove change capture',
-    statements, transactional: true, reverse: [], done: false, notes: [],
-    locks: [
-      { mode: 'ACCESS EXCLUSIVE', on: qname(cfg.schema, cfg.table), why: 'dropping the capture trigger (a moment)' },
-      ...(snap.old ? [{ mode: 'ACCESS EXCLUSIVE' as const, on: O, why: opts.dropOld ? 'dropped' : 'dropping leftover triggers' }] : []),
-    ],
-  };
+  const step = finishStep(snap, cfg, opts);
   const logId = await journal.start('finish', { dropOld: Boolean(opts.dropOld) });
   const err = await runReported(client, step, ctx.retry, emit, { unchanged: 'the finish transaction was rolled back: change capture still runs, rollback is still possible', again: 'partwise finish --yes', fix: 'fix the cause (an object that still depends on the old table must go first)' });
   if (err) {
@@ -93,4 +88,26 @@ export async function runFinish(ctx: StepContext, opts: FinishOptions = {}): Pro
     summary: `finished: change capture removed; ${cfg.oldTable} is kept (no longer updated). Back it up with: ${backup} — then drop it with: ${drop}`,
     data: { backupCommand: backup, dropStatement: drop },
   };
+}
+
+/** What finish runs: capture removed in both directions, the old table dropped with --drop-old. */
+export function finishStep(snap: Snapshot, cfg: Config, opts: FinishOptions): Step {
+  const O = qname(cfg.schema, cfg.oldTable);
+  const statements = [...captureRemovalStatements(cfg, 'reverse'), ...captureRemovalStatements(cfg, 'forward')];
+  if (opts.dropOld && snap.old) statements.push(`DROP TABLE ${O}`); // no CASCADE: whatever still depends on it stops the drop
+  return {
+    id: 'finish', phase: 'finish', title: opts.dropOld ? `Remove change capture and drop ${cfg.oldTable}` : 'Remove change capture',
+    statements, transactional: true, reverse: [], done: false, notes: [],
+    locks: [
+      { mode: 'ACCESS EXCLUSIVE', on: qname(cfg.schema, cfg.table), why: 'dropping the capture trigger (a moment)' },
+      ...(snap.old ? [{ mode: 'ACCESS EXCLUSIVE' as const, on: O, why: opts.dropOld ? 'dropped' : 'dropping leftover triggers' }] : []),
+    ],
+  };
+}
+
+/** finish's preview: the step it would run now (a note when there is nothing to finish). */
+export async function finishPreview(p: PreviewContext, opts: FinishOptions): Promise<ScriptPart[]> {
+  const snap = await takeSnapshot(p.client, p.cfg);
+  if (!isSwapped(snap) && !(snap.source?.relkind === 'p' && !snap.old)) return [notePart('finish comes after the swap: nothing to finish yet')];
+  return [stepPart(finishStep(snap, p.cfg, opts), p.retry)];
 }

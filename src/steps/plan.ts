@@ -1,49 +1,57 @@
+/**
+ * partwise plan: the whole migration from where it stands, as one reviewable script: create's steps, migrate's change
+ * capture and replay, the swap and the rollback after it (its reverse). Every section comes from the previews the
+ * steps' SQL panes show (src/steps/preview/), built by the functions the steps run, with each step's real
+ * lock_timeout (the swap and the rollback run with the shorter one, src/registry/dispatch.ts).
+ */
 import { takeSnapshot } from '../catalog/snapshot.js';
-import { EXIT } from '../events.js';
-import { planCreate } from '../plan/planCreate.js';
-import type { Plan, Step } from '../plan/types.js';
-import type { StepContext, StepResult } from './context.js';
 import type { Snapshot } from '../catalog/types.js';
-import type { Config } from '../config/config.js';
-import { captureObjectStatements, captureTriggerStatements } from '../move/capture.js';
-import { planSwap } from '../plan/planSwap.js';
+import { EXIT } from '../events.js';
+import type { RetryPolicy } from '../exec/retry.js';
+import { stepStatements } from '../exec/runStep.js';
+import { Journal } from '../journal/journal.js';
+import { planCreate } from '../plan/planCreate.js';
 import { viaRootStatements } from '../plan/publications.js';
+import { partsScript, statementLines, type PreviewContext, type ScriptPart } from '../plan/script.js';
+import type { Plan, Step } from '../plan/types.js';
+import { retryFor } from '../registry/dispatch.js';
+import { rollback as rollbackStep } from '../registry/steps/rollback.js';
+import { swap as swapStep } from '../registry/steps/swap.js';
 import { hasControlInBlock, sqlComment } from '../text/safe.js';
+import type { StepContext, StepResult } from './context.js';
+import { migrateSetupParts, copyParts } from './preview/setup.js';
+import { planSwapNow, rollbackAfterSwapParts, rollbackPreview, swapParts } from './preview/switch.js';
+import { isSwapped, swapRecord } from './swap.js';
 
-/** A step as reviewable SQL: a comment heading with its locks, then its statements. */
-export function stepScript(step: Step): string {
-  const head = [sqlComment(`${step.title}${step.done ? '  (already done)' : ''}`), sqlComment(`  step: ${step.id}`)];
+/** A create step as reviewable SQL: a comment heading with its locks, then the statements runStep sends. */
+export function stepScript(step: Step, policy: Pick<RetryPolicy, 'lockTimeoutMs'>): string {
+  const head = [sqlComment(`${step.title}${step.done ? '  (already done: skipped)' : ''}`), sqlComment(`  step: ${step.id}`)];
   for (const l of step.locks) head.push(sqlComment(`  lock: ${l.mode} on ${l.on} (${l.why})`));
-  head.push(sqlComment(`  ${step.transactional ? 'one transaction, lock_timeout per attempt' : 'outside a transaction'}`));
+  head.push(sqlComment(`  ${step.transactional ? 'one transaction, retried with backoff when a lock is not free within lock_timeout' : 'outside a transaction'}`));
   for (const n of step.notes) head.push(sqlComment(`  note: ${n}`));
-  const body = step.statements.map((s) => `${s};`);
-  const setup = [`SET LOCAL lock_timeout = '<--lock-timeout>';`, `SET LOCAL search_path = pg_catalog, pg_temp;`];
-  return step.transactional ? [...head, 'BEGIN;', ...setup, ...body, 'COMMIT;'].join('\n') : [...head, ...body].join('\n');
+  return (step.done ? head : [...head, ...statementLines(stepStatements(step, policy))]).join('\n');
 }
 
-export function planScript(plan: Plan): string {
+export function planScript(plan: Plan, policy: Pick<RetryPolicy, 'lockTimeoutMs'>): string {
   const warn = plan.warnings.length ? [['-- Warnings:', ...plan.warnings.map((w) => sqlComment(`  ${w}`))].join('\n')] : [];
-  return [...warn, ...plan.steps.map(stepScript)].join('\n\n') + '\n';
+  return [...warn, ...plan.steps.map((s) => stepScript(s, policy))].join('\n\n');
 }
 
-/** A later phase's SQL as a script section: what migrate installs, and the swap transaction once create has run. */
-function phaseSection(title: string, lines: string[], statements: string[], transactional: boolean): string {
-  const head = [sqlComment(title), ...lines.map((l) => sqlComment(`  ${l}`))];
-  const body = statements.map((s) => `${s};`);
-  return (transactional ? [...head, 'BEGIN;', ...body, 'COMMIT;'] : [...head, ...body]).join('\n');
-}
+const titled = (prefix: string, parts: ScriptPart[]): ScriptPart[] => parts.map((p) => ({ ...p, title: `${prefix}: ${p.title}` }));
 
-export function laterPhases(snap: Snapshot, cfg: Config): string[] {
+/** What follows create: migrate's capture and replay, the swap and the rollback after it, as far as they can be planned now. */
+export async function laterPhases(p: PreviewContext, snap: Snapshot): Promise<string[]> {
+  const { client, cfg } = p;
   const sections: string[] = [];
+  const swapPolicy = retryFor(swapStep, cfg, p.retry);
+  const rollbackPolicy = retryFor(rollbackStep, cfg, p.retry);
+  if (isSwapped(snap)) {
+    sections.push(sqlComment('swap: done'));
+    sections.push(partsScript(titled('rollback after the swap', await rollbackPreview({ ...p, retry: rollbackPolicy }))));
+    return sections;
+  }
   try {
-    sections.push(phaseSection('migrate: change capture, part 1: the change log and its function (no lock on the table)', [
-      'step: migrate',
-    ], captureObjectStatements(snap, cfg, 'forward'), true));
-    sections.push(phaseSection('migrate: change capture, part 2: the triggers, installed before the first row is copied', [
-      'the lock comes first, before the transaction has an xid (src/move/copy.ts, "Speed"); then batches of INSERT ... SELECT',
-      'by heap block range, each committed with its checkpoint, and replays of the change log between batches',
-      '(see README "Why the copy is correct")',
-    ], captureTriggerStatements(cfg, 'forward'), true));
+    sections.push(partsScript(titled('migrate', [...(await migrateSetupParts(p, snap)), ...copyParts(p, snap, null)])));
   } catch (e) {
     sections.push(sqlComment(`migrate: ${(e as Error).message}`));
   }
@@ -51,16 +59,16 @@ export function laterPhases(snap: Snapshot, cfg: Config): string[] {
     sections.push('-- swap: its SQL depends on what create built; run partwise plan again after create to review it');
     const viaRoot = snap.source ? viaRootStatements(snap.source, cfg) : null;
     if (viaRoot?.forward.length)
-      sections.push(phaseSection('swap: among its statements, for the publications of the table (--publish-via-root)', viaRoot.notes.map((n) => `note: ${n}`), viaRoot.forward, false));
+      sections.push(partsScript([{ title: 'swap: among its statements, for the publications of the table (--publish-via-root)', statements: viaRoot.forward, locks: [], notes: viaRoot.notes }]));
     return sections;
   }
   try {
-    const swap = planSwap(snap, cfg);
-    sections.push(phaseSection('swap: one transaction, after the final replay of the change log under an EXCLUSIVE lock', [
-      ...swap.locks.map((l) => `lock: ${l.mode} on ${l.on} (${l.why})`),
-      ...swap.notes.map((n) => `note: ${n}`),
-    ], swap.statements, true));
-    sections.push(phaseSection('rollback after the swap: the exact reverse (after the reverse replay)', [], swap.reverse, true));
+    const plan = await planSwapNow(client, snap, cfg);
+    sections.push(partsScript(titled('swap', swapParts(snap, cfg, swapPolicy, plan))));
+    const journal = await Journal.find(client, cfg);
+    sections.push(journal
+      ? partsScript(titled('rollback after the swap (the reverse the swap journals)', rollbackAfterSwapParts(snap, cfg, rollbackPolicy, swapRecord(snap, cfg, plan), journal.migrationId, snap.source!)))
+      : sqlComment('rollback after the swap: the exact reverse the swap journals (no journal yet: run create)'));
   } catch (e) {
     sections.push(sqlComment(`swap: ${(e as Error).message}`));
   }
@@ -70,7 +78,8 @@ export function laterPhases(snap: Snapshot, cfg: Config): string[] {
 export async function runPlan(ctx: StepContext): Promise<StepResult> {
   const snap = await takeSnapshot(ctx.client, ctx.cfg);
   const plan = planCreate(snap, ctx.cfg);
-  let script = [planScript(plan), ...laterPhases(snap, ctx.cfg)].join('\n\n') + '\n';
+  const later = await laterPhases({ client: ctx.client, cfg: ctx.cfg, retry: ctx.retry }, snap);
+  let script = [planScript(plan, ctx.retry), ...later].join('\n\n') + '\n';
   if (hasControlInBlock(script)) {
     // a name, or an expression the server printed, holds a control character: the script shows it escaped
     script = `-- note: names or expressions below hold control characters, shown escaped (ESC as \\x1b); the statements\n` +

@@ -22,7 +22,10 @@ import type { Step } from '../plan/types.js';
 import type { StepContext, StepResult } from './context.js';
 import { afterSwitch, drainBeforeLock, isSwapped, refusalUnderLocks, type SwapJournal } from './swap.js';
 import { reverseColumnProblems, rollbackGate } from './switchGate.js';
-import { switchTables } from './switchTables.js';
+import { switchTables, type TableSwitch } from './switchTables.js';
+import type { Snapshot } from '../catalog/types.js';
+import type { Config } from '../config/config.js';
+import type { LockInfo } from '../plan/types.js';
 
 /** The copy's progress and verifications belong to the table that is being dropped. */
 function clearCopyJournal(migrationId: number): string[] {
@@ -33,6 +36,48 @@ function clearCopyJournal(migrationId: number): string[] {
     `DELETE FROM partwise.data_verification WHERE migration_id = ${id}`,
     `DELETE FROM partwise.latency_probe WHERE migration_id = ${id}`,
   ];
+}
+
+/** Rollback before the swap as one step: everything partwise added dropped, and the copy's journal cleared. */
+export function rollbackBeforeSwapStep(snap: Snapshot, cfg: Config, migrationId: number): Step {
+  const plan = planRollbackBeforeSwap(snap, cfg);
+  return {
+    id: 'rollback', phase: 'rollback', title: `Remove ${cfg.newTable}, its partitions and the capture machinery`,
+    statements: [...plan.statements, ...clearCopyJournal(migrationId)], locks: plan.locks, transactional: true,
+    reverse: [], done: false, notes: [],
+  };
+}
+
+/**
+ * Rollback after the swap's switch (src/steps/switchTables.ts): reverse capture removed, the reverse the swap
+ * journaled, forward capture installed again, the verification cleared.
+ */
+export function rollbackSwitch(cfg: Config, record: Pick<SwapJournal, 'reverse' | 'forwardCapture'>, migrationId: number): TableSwitch {
+  return {
+    direction: 'reverse', idle: qname(cfg.schema, cfg.oldTable), live: qname(cfg.schema, cfg.table), alsoLocked: [],
+    statements: [
+      ...captureRemovalStatements(cfg, 'reverse'), ...record.reverse, ...record.forwardCapture,
+      // the copy is in sync again, but verification must be redone before the next swap
+      `DELETE FROM partwise.data_verification WHERE migration_id = ${Math.trunc(migrationId)}`,
+    ],
+  };
+}
+
+export function rollbackLocks(cfg: Config): LockInfo[] {
+  return [
+    { mode: 'ACCESS EXCLUSIVE', on: qname(cfg.schema, cfg.table), why: 'after the old table\'s lock; SHARE UPDATE EXCLUSIVE first (no DDL; reads and writes go on) for the last checks, EXCLUSIVE (writes wait, reads go on) while the last writes are copied back, then ACCESS EXCLUSIVE for the renames' },
+    { mode: 'ACCESS EXCLUSIVE', on: qname(cfg.schema, cfg.oldTable), why: 'renamed back' },
+  ];
+}
+
+export const rollbackTitle = (cfg: Config) => `Swap back: ${cfg.oldTable} becomes ${cfg.table} again (with every write made since the swap)`;
+
+/** The swap's journaled record (its reverse), or null when there is none to swap back with. */
+export async function swapRecordOf(journal: Journal): Promise<SwapJournal | null> {
+  const swap = (await journal.latest()).find((s) => s.step === 'swap');
+  const record = swap?.status === 'done' ? (swap.detail as unknown as Partial<SwapJournal>) : undefined;
+  if (!record?.reverse || !record.forwardCapture) return null;
+  return { reverse: record.reverse, forwardCapture: record.forwardCapture, validate: record.validate ?? [], dependents: record.dependents ?? [] };
 }
 
 export async function runRollback(ctx: StepContext): Promise<StepResult> {
@@ -48,12 +93,7 @@ async function rollbackBeforeSwap(ctx: StepContext): Promise<StepResult> {
   if (snap.source.relkind === 'p')
     return { ok: false, exitCode: EXIT.failed, summary: `${cfg.schema}.${cfg.table} is partitioned but ${cfg.schema}.${cfg.oldTable} does not exist: the swap was finished with --drop-old (or the old table was dropped), nothing to roll back to; nothing was changed` };
   const journal = await Journal.open(client, cfg);
-  const plan = planRollbackBeforeSwap(snap, cfg);
-  const step: Step = {
-    id: 'rollback', phase: 'rollback', title: `Remove ${cfg.newTable}, its partitions and the capture machinery`,
-    statements: [...plan.statements, ...clearCopyJournal(journal.migrationId)], locks: plan.locks, transactional: true,
-    reverse: [], done: false, notes: [],
-  };
+  const step = rollbackBeforeSwapStep(snap, cfg, journal.migrationId);
   const logId = await journal.start('rollback', { swapped: false });
   const err = await runReported(client, step, ctx.retry, emit, { unchanged: 'the rollback transaction was rolled back: everything is as before it', again: 'partwise rollback --yes' });
   if (err) {
@@ -68,9 +108,8 @@ async function rollbackAfterSwap(ctx: StepContext): Promise<StepResult> {
   const { client, cfg, emit } = ctx;
   const snap = await takeSnapshot(client, cfg);
   const journal = await Journal.open(client, cfg);
-  const swap = (await journal.latest()).find((s) => s.step === 'swap');
-  const record = swap?.status === 'done' ? (swap.detail as unknown as Partial<SwapJournal>) : undefined;
-  if (!record?.reverse || !record.forwardCapture)
+  const record = await swapRecordOf(journal);
+  if (!record)
     return { ok: false, exitCode: EXIT.failed, summary: `the journal has no record of the swap's reverse (schema partwise was dropped or the swap was made by another tool); nothing was changed` };
   if (!(await captureInstalled(client, cfg, 'reverse')))
     return {
@@ -94,31 +133,17 @@ async function rollbackAfterSwap(ctx: StepContext): Promise<StepResult> {
     resynced = await recopyDiffering(client, snap, cfg, 'reverse', emit);
   }
 
-  const S = qname(cfg.schema, cfg.table);
-  const O = qname(cfg.schema, cfg.oldTable);
-  const title = `Swap back: ${cfg.oldTable} becomes ${cfg.table} again (with every write made since the swap)`;
+  const title = rollbackTitle(cfg);
   const logId = await journal.start('rollback', { swapped: true });
-  emit({
-    type: 'step.start', step: 'rollback', title, statements: record.reverse,
-    locks: [
-      { mode: 'ACCESS EXCLUSIVE', on: S, why: 'after the old table\'s lock; SHARE UPDATE EXCLUSIVE first (no DDL; reads and writes go on) for the last checks, EXCLUSIVE (writes wait, reads go on) while the last writes are copied back, then ACCESS EXCLUSIVE for the renames' },
-      { mode: 'ACCESS EXCLUSIVE', on: O, why: 'renamed back' },
-    ],
-  });
+  const sw = rollbackSwitch(cfg, record, journal.migrationId);
+  emit({ type: 'step.start', step: 'rollback', title, statements: sw.statements, locks: rollbackLocks(cfg) });
   const t0 = Date.now();
   // the writes logged since the swap are copied back before the locks; under them only the last moment's remain
   let predrained: number;
   let replayed: number;
   try {
     predrained = await drainBeforeLock(client, snap, cfg, 'reverse');
-    ({ replayed } = await switchTables(ctx, snap, cfg, 'rollback', {
-      direction: 'reverse', idle: O, live: S, alsoLocked: [],
-      statements: [
-        ...captureRemovalStatements(cfg, 'reverse'), ...record.reverse, ...record.forwardCapture,
-        // the copy is in sync again, but verification must be redone before the next swap
-        `DELETE FROM partwise.data_verification WHERE migration_id = ${Math.trunc(journal.migrationId)}`,
-      ],
-    }, {
+    ({ replayed } = await switchTables(ctx, snap, cfg, 'rollback', sw, {
       gate: rollbackGate(cfg),
       record: (n) => journal.finish(logId, 'done', undefined, { replayed: n }),
     }));
@@ -138,7 +163,7 @@ async function rollbackAfterSwap(ctx: StepContext): Promise<StepResult> {
   }
   emit({ type: 'step.done', step: 'rollback', title, ms: Date.now() - t0 });
   emit({ type: 'info', message: `${predrained + replayed} change(s) made since the swap copied back into ${cfg.table} (${replayed} of them under the locks)` });
-  const problems = await afterSwitch(ctx, record.validate ?? [], cfg.newTable, record.dependents ?? [], false);
+  const problems = await afterSwitch(ctx, record.validate, cfg.newTable, record.dependents, false);
   const resyncNote = bypassed.length ? ` (reverse capture had been off: ${resynced.length} program(s) copied back whole${resynced.length ? `: ${resynced.join(', ')}` : ''})` : '';
   const summary = `swapped back: ${cfg.schema}.${cfg.table} is the original table again, with every write made since the swap${resyncNote}; ${cfg.newTable} stays in sync through change capture (run verify --data and swap again, or rollback again to remove it)`;
   if (problems.length) {

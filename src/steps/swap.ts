@@ -20,12 +20,12 @@ import { structureChanges, structureFingerprint } from '../move/structure.js';
 import { PlanError } from '../plan/planCreate.js';
 import { readLogicalSlots } from '../catalog/logicalSlots.js';
 import { publicationItems } from '../plan/publications.js';
-import { foreignKeysToValidate, planSwap } from '../plan/planSwap.js';
+import { foreignKeysToValidate, planSwap, type SwapPlan } from '../plan/planSwap.js';
 import type { LockInfo } from '../plan/types.js';
 import type { StepContext, StepResult } from './context.js';
 import { smokeCheck } from './smoke.js';
 import { swapGate, SwitchRefused } from './switchGate.js';
-import { switchTables } from './switchTables.js';
+import { switchTables, type TableSwitch } from './switchTables.js';
 import { REPAIR } from './verifyData.js';
 
 /** Above this many pending captured changes the swap would hold writes too long: migrate (replay) first. */
@@ -43,12 +43,16 @@ export interface SwapJournal {
   dependents: Dependent[];
 }
 
+/** SHARE UPDATE EXCLUSIVE on the referencing table: writes go on while it scans. */
+export function validateStatement(fk: { table: string; name: string }): string {
+  return `ALTER TABLE ${fk.table} VALIDATE CONSTRAINT ${ident(fk.name)}`;
+}
+
 export async function validateForeignKeys(client: pg.ClientBase, fks: Array<{ table: string; name: string }>, emit: Emit): Promise<string[]> {
   const problems: string[] = [];
   for (const fk of fks) {
     try {
-      // SHARE UPDATE EXCLUSIVE on the referencing table: writes go on while it scans
-      await client.query(`ALTER TABLE ${fk.table} VALIDATE CONSTRAINT ${ident(fk.name)}`);
+      await client.query(validateStatement(fk));
       emit({ type: 'info', message: `foreign key ${fk.name} on ${fk.table} validated` });
     } catch (e) {
       problems.push(`foreign key ${fk.name} on ${fk.table} could not be validated (${(e as Error).message}); it stays NOT VALID and is enforced for new rows: run ALTER TABLE ${fk.table} VALIDATE CONSTRAINT ${ident(fk.name)} later`);
@@ -67,7 +71,47 @@ export function isSwapped(snap: Snapshot): boolean {
  * holds the application's writes. How many entries it applied.
  */
 export function drainBeforeLock(client: pg.ClientBase, snap: Snapshot, cfg: Config, direction: Direction): Promise<number> {
-  return drainLog(client, snap, cfg, direction, { limit: 5000, maxRounds: 100 });
+  return drainLog(client, snap, cfg, direction, { limit: DRAIN_LIMIT, maxRounds: 100 });
+}
+
+/** Log entries per replay batch before the switch's locks. */
+export const DRAIN_LIMIT = 5000;
+
+/** The identity columns' maxima in the copy, read before any lock: a scan inside the swap transaction would hold the application's writes. */
+export async function readIdentityFloors(client: pg.ClientBase, snap: Snapshot, cfg: Config): Promise<Record<string, string>> {
+  const floors: Record<string, string> = {};
+  for (const seq of snap.source!.sequences.filter((q) => q.kind === 'identity')) {
+    const r = await client.query<{ m: string | null }>(`SELECT max(${ident(seq.columnName)})::text AS m FROM ${qname(cfg.schema, cfg.newTable)}`);
+    floors[seq.columnName] = r.rows[0]?.m ?? '0';
+  }
+  return floors;
+}
+
+/** The swap's switch (src/steps/switchTables.ts): the plan's statements, forward capture removed, reverse capture installed. */
+export function swapSwitch(snap: Snapshot, cfg: Config, plan: SwapPlan): TableSwitch {
+  return {
+    direction: 'forward', idle: qname(cfg.schema, cfg.newTable), live: qname(cfg.schema, cfg.table), alsoLocked: plan.locks.map((l) => l.on),
+    statements: [...plan.statements, ...captureRemovalStatements(cfg, 'forward'), ...captureInstallStatements(snap, cfg, 'reverse')],
+  };
+}
+
+/** The locks the swap takes, for the step's events and its preview. */
+export function swapLocks(cfg: Config, plan: SwapPlan): LockInfo[] {
+  const S = qname(cfg.schema, cfg.table);
+  return [
+    { mode: 'ACCESS EXCLUSIVE', on: S, why: 'after the new table\'s lock; SHARE UPDATE EXCLUSIVE first (no DDL; reads and writes go on) for the last checks, EXCLUSIVE (writes wait, reads go on) while the last changes are applied, then ACCESS EXCLUSIVE for the renames' },
+    ...plan.locks.filter((l) => l.on !== S),
+  ];
+}
+
+/** What the swap journals for rollback: the exact reverse it would run, from the same plan. */
+export function swapRecord(snap: Snapshot, cfg: Config, plan: SwapPlan): SwapJournal {
+  return {
+    reverse: plan.reverse,
+    forwardCapture: captureInstallStatements(snap, cfg, 'forward'),
+    validate: foreignKeysToValidate(snap),
+    dependents: snap.source!.dependents,
+  };
 }
 
 /** Why the data was not verified: never, or a rollback after a swap cleared the verification. */
@@ -126,11 +170,7 @@ export async function runSwap(ctx: StepContext, opts: SwapOptions = {}): Promise
   }
 
   // identity maxima read now, before any lock: a scan inside the swap transaction would hold the application's writes
-  const identityFloors: Record<string, string> = {};
-  for (const seq of snap.source!.sequences.filter((q) => q.kind === 'identity')) {
-    const r = await client.query<{ m: string | null }>(`SELECT max(${ident(seq.columnName)})::text AS m FROM ${qname(cfg.schema, cfg.newTable)}`);
-    identityFloors[seq.columnName] = r.rows[0]?.m ?? '0';
-  }
+  const identityFloors = await readIdentityFloors(client, snap, cfg);
   let plan;
   try {
     plan = planSwap(snap, cfg, { identityFloors });
@@ -156,30 +196,16 @@ export async function runSwap(ctx: StepContext, opts: SwapOptions = {}): Promise
   }
   for (const n of plan.notes) emit({ type: 'warn', message: n });
 
-  const S = qname(cfg.schema, cfg.table);
-  const N = qname(cfg.schema, cfg.newTable);
-  const reverseCapture = captureInstallStatements(snap, cfg, 'reverse');
-  const record = {
-    reverse: plan.reverse,
-    forwardCapture: captureInstallStatements(snap, cfg, 'forward'),
-    validate: foreignKeysToValidate(snap),
-    dependents: snap.source!.dependents,
-  };
+  const record = swapRecord(snap, cfg, plan);
   const journal = await Journal.open(client, cfg);
   const logId = await journal.start('swap', { statements: plan.statements.length });
-  const title = `Swap ${cfg.newTable} in as ${cfg.table} (the original becomes ${cfg.oldTable})`;
-  const locks: LockInfo[] = [
-    { mode: 'ACCESS EXCLUSIVE', on: S, why: 'after the new table\'s lock; SHARE UPDATE EXCLUSIVE first (no DDL; reads and writes go on) for the last checks, EXCLUSIVE (writes wait, reads go on) while the last changes are applied, then ACCESS EXCLUSIVE for the renames' },
-    ...plan.locks.filter((l) => l.on !== S),
-  ];
-  emit({ type: 'step.start', step: 'swap', title, statements: plan.statements, locks });
+  const title = swapTitle(cfg);
+  const sw = swapSwitch(snap, cfg, plan);
+  emit({ type: 'step.start', step: 'swap', title, statements: sw.statements, locks: swapLocks(cfg, plan) });
   const t0 = Date.now();
   let switched: { attempts: number; replayed: number };
   try {
-    switched = await switchTables(ctx, snap, cfg, 'swap', {
-      direction: 'forward', idle: N, live: S, alsoLocked: plan.locks.map((l) => l.on),
-      statements: [...plan.statements, ...captureRemovalStatements(cfg, 'forward'), ...reverseCapture],
-    }, {
+    switched = await switchTables(ctx, snap, cfg, 'swap', sw, {
       gate: swapGate(cfg, verified, structureFingerprint(snap.source!, snap.target!)),
       // journaled in the same transaction: a swap that committed always has its reverse on record
       record: async (replayed) => {
@@ -219,6 +245,13 @@ export function refusalUnderLocks(e: unknown): string | null {
   return cause instanceof SwitchRefused || cause instanceof ReplayBlocked ? cause.message : null;
 }
 
+/** The parent's statistics and every partition's (ANALYZE on a partitioned table recurses; autovacuum never analyzes the parent). */
+export function analyzeStatement(cfg: Config): string {
+  return `ANALYZE ${qname(cfg.schema, cfg.table)}`;
+}
+
+export const swapTitle = (cfg: Config) => `Swap ${cfg.newTable} in as ${cfg.table} (the original becomes ${cfg.oldTable})`;
+
 /** After a swap or rollback committed: validate moved foreign keys, smoke check, ANALYZE. Returns problems. */
 export async function afterSwitch(ctx: StepContext, fks: Array<{ table: string; name: string }>, other: string, dependents: SwapJournal['dependents'], analyze: boolean): Promise<string[]> {
   const { client, cfg, emit } = ctx;
@@ -229,8 +262,7 @@ export async function afterSwitch(ctx: StepContext, fks: Array<{ table: string; 
   for (const p of smoke.passed) emit({ type: 'info', message: `smoke check: ${p}` });
   problems.push(...smoke.problems.map((p) => `smoke check: ${p}`));
   if (analyze) {
-    // the parent's statistics and every partition's (ANALYZE on a partitioned table recurses)
-    await client.query(`ANALYZE ${qname(cfg.schema, cfg.table)}`);
+    await client.query(analyzeStatement(cfg));
     emit({ type: 'info', message: `analyzed ${cfg.table} and its partitions` });
   }
   return problems;

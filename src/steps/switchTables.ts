@@ -15,8 +15,9 @@
 import type pg from 'pg';
 import type { Snapshot } from '../catalog/types.js';
 import type { Config } from '../config/config.js';
-import { lockedTransaction, type Exec } from '../exec/retry.js';
-import { lockCapture, replayInTransaction, type Direction } from '../move/capture.js';
+import { lockedOpening, lockedTransaction, type Exec, type RetryPolicy } from '../exec/retry.js';
+import { captureLockStatement, lockCapture, replayInTransaction, replayStatements, type Direction } from '../move/capture.js';
+import type { ScriptStatement } from '../plan/script.js';
 import type { StepContext } from './context.js';
 
 export interface TableSwitch {
@@ -41,6 +42,18 @@ export function switchScript(sw: TableSwitch): { beforeGate: string[]; beforeRep
   };
 }
 
+/**
+ * Everything switchTables sends on its first attempt (a lock timeout rolls it back and sends it again), for the
+ * previews: the gate's catalog reads and the journal's record are not statements of the switch and are not listed.
+ */
+export function switchStatements(sw: TableSwitch, snap: Snapshot, cfg: Config, policy: Pick<RetryPolicy, 'lockTimeoutMs'>): ScriptStatement[] {
+  const script = switchScript(sw);
+  return [
+    ...lockedOpening(policy), captureLockStatement(cfg, sw.direction), ...script.beforeGate, ...script.beforeReplay,
+    ...replayStatements(snap, cfg, sw.direction, { locked: true }), ...script.afterReplay, 'COMMIT',
+  ];
+}
+
 export interface SwitchHooks {
   /** under the locks that freeze both tables' structure, before any change: throws to refuse (the transaction rolls back) */
   gate?: (client: pg.ClientBase) => Promise<void>;
@@ -60,7 +73,7 @@ export async function switchTables(ctx: StepContext, snap: Snapshot, cfg: Config
     for (const s of script.beforeGate) await exec(s);
     await hooks.gate?.(client);
     for (const s of script.beforeReplay) await exec(s);
-    replayed = await replayInTransaction(client, snap, cfg, sw.direction);
+    replayed = await replayInTransaction(client, snap, cfg, sw.direction, undefined, { locked: true });
     for (const s of script.afterReplay) await exec(s);
     await hooks.record(replayed);
   });

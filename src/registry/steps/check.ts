@@ -18,7 +18,7 @@ export const check = defineStep({
     const files = readdirSync(dir).filter((f) => f.endsWith('.sql')).sort();
     return [
       notePart('check reads the catalog only (one snapshot), with these queries'),
-      ...files.map((f) => ({ title: `sql/catalog/${f}`, statements: [sqlFile(`catalog/${f}`).trim().replace(/;$/, '')], locks: [], transactional: false, notes: [] })),
+      ...files.map((f) => ({ title: `sql/catalog/${f}`, statements: [sqlFile(`catalog/${f}`).trim().replace(/;$/, '')], locks: [], notes: [] })),
     ];
   },
   run: async (ctx) => (await import('../../steps/check.js')).runCheck(ctx),

@@ -1,5 +1,3 @@
-import { takeSnapshot } from '../../catalog/snapshot.js';
-import { planCreate } from '../../plan/planCreate.js';
 import { busyElsewhere, nextWords, sourceProblem, swapped } from '../refusals.js';
 import { defineStep } from '../types.js';
 
@@ -23,10 +21,6 @@ export const create = defineStep({
     return null;
   },
   keys: [{ keys: ['enter'], label: 'create', help: 'create the partitioned table (asks y)', action: 'run' }],
-  async preview(client, cfg) {
-    return planCreate(await takeSnapshot(client, cfg), cfg).steps.map((st) => ({
-      title: `${st.title}${st.done ? '  (already done)' : ''}`, statements: st.statements, locks: st.locks, transactional: st.transactional, notes: st.notes,
-    }));
-  },
+  preview: async (p) => (await import('../../steps/preview/setup.js')).createPreview(p),
   run: async (ctx) => (await import('../../steps/create.js')).runCreate(ctx),
 });

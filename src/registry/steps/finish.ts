@@ -1,5 +1,3 @@
-import { captureRemovalStatements } from '../../move/capture.js';
-import { qname } from '../../db/quote.js';
 import { busyElsewhere } from '../refusals.js';
 import { defineStep } from '../types.js';
 
@@ -17,10 +15,6 @@ export const finish = defineStep({
     if (s.phase === 'swapped' || s.phase === 'finished') return busyElsewhere(s);
     return `finish comes after the swap: ${s.table} is not swapped (${s.summary}); run swap first, or rollback to abandon`;
   },
-  async preview(_client, cfg, _s, o) {
-    const statements = [...captureRemovalStatements(cfg, 'reverse'), ...captureRemovalStatements(cfg, 'forward')];
-    if (o?.dropOld) statements.push(`DROP TABLE ${qname(cfg.schema, cfg.oldTable)}`);
-    return [{ title: o?.dropOld ? `Remove change capture and drop ${cfg.oldTable}` : 'Remove change capture', statements, locks: [], transactional: true, notes: [] }];
-  },
+  preview: async (p, _s, o) => (await import('../../steps/finish.js')).finishPreview(p, o ?? { dropOld: false }),
   run: async (ctx, o) => (await import('../../steps/finish.js')).runFinish(ctx, o),
 });

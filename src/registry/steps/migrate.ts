@@ -1,10 +1,6 @@
-import { takeSnapshot } from '../../catalog/snapshot.js';
 import { MAX_WORKERS } from '../../config/config.js';
-import { qname } from '../../db/quote.js';
-import { captureObjectStatements, captureTriggerStatements } from '../../move/capture.js';
 import type { MigrateMode, MigrateOptions } from '../../steps/migrate.js';
 import { UsageError, choiceFlag, intFlag, ratioFlag, stringFlag } from '../flags.js';
-import { notePart } from '../preview.js';
 import { nextWords, sourceProblem, swapped } from '../refusals.js';
 import { defineStep } from '../types.js';
 
@@ -69,17 +65,6 @@ export const migrate = defineStep({
     { keys: ['+', '-'], label: 'rate', help: 'raise / lower the rate limit', action: 'rate' },
     { keys: ['b', 'B'], label: 'batch', help: 'smaller / larger batches', action: 'batch' },
   ],
-  async preview(client, cfg) {
-    const snap = await takeSnapshot(client, cfg);
-    return [
-      { title: 'change capture, part 1: the change log and its function (no lock on the table)', statements: captureObjectStatements(snap, cfg, 'forward'), locks: [], transactional: true, notes: [] },
-      {
-        title: 'change capture, part 2: the triggers, installed before the first row is copied', statements: captureTriggerStatements(cfg, 'forward'), transactional: true, notes: [],
-        locks: [{ mode: 'SHARE ROW EXCLUSIVE', on: qname(cfg.schema, cfg.table), why: 'creating triggers; blocks writes for a moment' }],
-      },
-      notePart('then the copy', 'batches: INSERT INTO the new table (explicit columns) SELECT ... FROM ONLY the source over a range of heap',
-        'blocks, each batch one transaction with its checkpoint in partwise.copy_checkpoint; the change log is replayed between batches.'),
-    ];
-  },
+  preview: async (p) => (await import('../../steps/preview/setup.js')).migratePreview(p),
   run: async (ctx, o) => (await import('../../steps/migrate.js')).runMigrate(ctx, o),
 });

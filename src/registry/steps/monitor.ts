@@ -21,8 +21,8 @@ export const monitor = defineStep({
     { keys: ['c'], label: 'count', help: 'exact row count of the selected partition', action: 'count' },
     { keys: ['a'], label: 'archive', help: 'archive the selected program\'s partition to a file in the current directory (type its name)', action: 'archive' },
   ],
-  async preview(_client, cfg) {
-    return [{ title: 'one catalog query per refresh ($1 the source, $2 the new table)', statements: [partitionSizesSql(cfg).trim().replace(/;$/, '')], locks: [], transactional: false, notes: [] }];
+  async preview({ cfg }) {
+    return [{ title: 'one catalog query per refresh ($1 the source, $2 the new table)', statements: [partitionSizesSql(cfg).trim().replace(/;$/, '')], locks: [], notes: [] }];
   },
   run: async (ctx, o) => (await import('../../steps/monitor.js')).runMonitor(ctx, o),
 });

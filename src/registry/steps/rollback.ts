@@ -1,6 +1,3 @@
-import { takeSnapshot } from '../../catalog/snapshot.js';
-import { planRollbackBeforeSwap } from '../../plan/planRollback.js';
-import { notePart } from '../preview.js';
 import { busyElsewhere, sourceProblem } from '../refusals.js';
 import { defineStep } from '../types.js';
 
@@ -32,10 +29,6 @@ export const rollback = defineStep({
     return null;
   },
   keys: [{ keys: ['enter'], label: 'rollback', help: 'roll back (type the table name)', action: 'run' }],
-  async preview(client, cfg, s) {
-    if (swappedNow(s.phase)) return [notePart('after the swap, rollback swaps back with the exact reverse of the swap transaction (journaled by the swap), then replays the writes made since')];
-    const p = planRollbackBeforeSwap(await takeSnapshot(client, cfg), cfg);
-    return [{ title: 'rollback before the swap', statements: p.statements, locks: p.locks, transactional: true, notes: [] }];
-  },
+  preview: async (p) => (await import('../../steps/preview/switch.js')).rollbackPreview(p),
   run: async (ctx) => (await import('../../steps/rollback.js')).runRollback(ctx),
 });

@@ -1,6 +1,3 @@
-import { takeSnapshot } from '../../catalog/snapshot.js';
-import { planSwap } from '../../plan/planSwap.js';
-import { notePart } from '../preview.js';
 import { beforeCopy, busyElsewhere, sourceProblem } from '../refusals.js';
 import { defineStep } from '../types.js';
 
@@ -33,10 +30,6 @@ export const swap = defineStep({
     { keys: ['enter'], label: 'swap', help: 'swap the copy in (type the table name)', action: 'run' },
     { keys: ['f'], label: 'finish', help: 'finish: remove capture, keep the old table (after the swap)', action: 'finish' },
   ],
-  async preview(client, cfg, s) {
-    if (s.phase === 'swapped' || s.phase === 'finished') return [notePart('the swap is done: Rollback (R) shows the statements that swap back')];
-    const p = planSwap(await takeSnapshot(client, cfg), cfg);
-    return [{ title: 'swap (one transaction, lock_timeout per attempt, retried with backoff)', statements: p.statements, locks: p.locks, transactional: true, notes: p.notes }];
-  },
+  preview: async (p) => (await import('../../steps/preview/switch.js')).swapPreview(p),
   run: async (ctx) => (await import('../../steps/swap.js')).runSwap(ctx),
 });

@@ -29,7 +29,7 @@ export const verify = defineStep({
       notePart('verify reads the catalog (the same queries as check) and compares the new table with the source'),
       {
         title: 'verify --data (key d): per program, in one REPEATABLE READ snapshot, count(*) and an order-independent checksum of every copied column, on both tables; columns are hashed as text where needed',
-        statements: [sqlFile('checksum/hashable.sql').trim().replace(/;$/, '')], locks: [], transactional: false, notes: [],
+        statements: [sqlFile('checksum/hashable.sql').trim().replace(/;$/, '')], locks: [], notes: [],
       },
     ];
   },

@@ -5,7 +5,7 @@
 import type { Snapshot } from '../../catalog/types.js';
 import { qname } from '../../db/quote.js';
 import { runStep } from '../../exec/runStep.js';
-import { captureInstalled, captureIntegrity, captureObjectStatements, captureTriggerStep, resetCopyCheckpoints } from '../../move/capture.js';
+import { captureInstalled, captureIntegrity, captureSetupSteps, resetCopyCheckpoints } from '../../move/capture.js';
 import { readCheckpoints } from '../../move/copy.js';
 import { readMigrationState } from '../../state/readState.js';
 import type { StepContext } from '../context.js';
@@ -29,16 +29,8 @@ export async function installCapture(ctx: StepContext, snap: Snapshot, migration
     await client.query(`TRUNCATE ${qname(cfg.schema, cfg.newTable)}`);
     await resetCopyCheckpoints(client, cfg);
   }
-  // two transactions: the log table and function first, then the triggers alone, so that the lock that stops the
-  // application's writes is held only for the triggers' creation
-  const steps = [
-    {
-      id: 'capture-prepare', phase: 'migrate' as const, title: `Create the change log and its function for ${cfg.schema}.${cfg.table}`,
-      statements: captureObjectStatements(snap, cfg, 'forward'), locks: [], transactional: true, reverse: [], done: false, notes: [],
-    },
-    captureTriggerStep(cfg, 'forward'),
-  ];
-  for (const step of steps) {
+  // two transactions: the log table and function first, then the triggers alone (captureSetupSteps)
+  for (const step of captureSetupSteps(snap, cfg)) {
     emit({ type: 'step.start', step: step.id, title: step.title, statements: step.statements, locks: step.locks });
     const t0 = Date.now();
     await runStep(client, step, ctx.retry, emit);

@@ -1,0 +1,52 @@
+/**
+ * The previews of create and of migrate's set-up: the same planned steps their runs execute (planCreate,
+ * captureSetupSteps), as runStep sends them (src/exec/runStep.ts stepStatements), with the step's real lock_timeout.
+ */
+import { takeSnapshot } from '../../catalog/snapshot.js';
+import type { Snapshot } from '../../catalog/types.js';
+import { stepPart } from '../../exec/runStep.js';
+import { captureInstalled, captureIntegrity, captureSetupSteps, replayBatchStatements } from '../../move/capture.js';
+import { DEFAULT_CONTROLS, readControls } from '../../move/control.js';
+import { planCreate } from '../../plan/planCreate.js';
+import { notePart, type PreviewContext, type ScriptPart } from '../../plan/script.js';
+
+export async function createPreview(p: PreviewContext): Promise<ScriptPart[]> {
+  const plan = planCreate(await takeSnapshot(p.client, p.cfg), p.cfg);
+  return plan.steps.map((st) => stepPart(st, p.retry));
+}
+
+/** The title every part of migrate's set-up starts with (the tests compare these parts with what migrate sends). */
+export const SETUP = 'set-up';
+
+export async function migratePreview(p: PreviewContext): Promise<ScriptPart[]> {
+  const snap = await takeSnapshot(p.client, p.cfg);
+  return [...(await migrateSetupParts(p, snap)), ...copyParts(p, snap, (await readControls(p.client, p.cfg)).batchSize)];
+}
+
+/** Change capture, before the first row is copied: nothing when it is installed and has captured every write. */
+export async function migrateSetupParts(p: PreviewContext, snap: Snapshot): Promise<ScriptPart[]> {
+  const installed = await captureInstalled(p.client, p.cfg, 'forward');
+  const bypassed = installed ? await captureIntegrity(p.client, p.cfg, 'forward') : [];
+  if (installed && !bypassed.length) return [notePart(`${SETUP}: change capture is installed and has captured every write since: nothing to install`)];
+  const [prepare, triggers] = captureSetupSteps(snap, p.cfg).map((st) => stepPart(st, p.retry));
+  return [
+    ...(bypassed.length ? [notePart(`${SETUP}: ${bypassed.join('; ')}`, 'capture is installed again; a copy that had started is emptied (TRUNCATE) and starts over, a complete one has every program whose checksum differs copied again')] : []),
+    { ...prepare!, title: `${SETUP}: change capture, part 1: ${prepare!.title} (no lock on the table)` },
+    { ...triggers!, title: `${SETUP}: change capture, part 2: ${triggers!.title}, before the first row is copied` },
+  ];
+}
+
+/** The copy: its batches are planned while it runs (the block ranges); the replay between them is sent as shown. */
+export function copyParts(p: PreviewContext, snap: Snapshot, batchSize: number | null): ScriptPart[] {
+  return [
+    notePart('then the copy',
+      'batches: INSERT INTO the new table (explicit columns) SELECT ... FROM ONLY the source over a range of heap blocks, each batch one',
+      'transaction (ROW EXCLUSIVE on the new table) with its checkpoint in partwise.copy_checkpoint and the capture lock in share mode',
+      '(with --workers N, N sessions copy at once; each replay takes the capture lock alone).'),
+    {
+      title: 'between the batches: the change log replayed into the new table, in batches like this one ($1.. the logged keys, as text arrays)',
+      statements: replayBatchStatements(snap, p.cfg, 'forward', Math.max(batchSize ?? DEFAULT_CONTROLS.batchSize, 1000)), locks: [],
+      notes: ['rows without a key stop the replay with their primary keys named (a read before the DELETE)'],
+    },
+  ];
+}
