@@ -72,6 +72,5 @@ describe('partwise plan', () => {
     expect(section(given.stdout, 'swap:')).toContain("SET LOCAL lock_timeout = '2500ms';");
     expect(section(given.stdout, 'rollback after the swap')).toContain("SET LOCAL lock_timeout = '2500ms';");
     expect(given.stdout).not.toMatch(/lock_timeout = '(1000|1500)ms'/);
-    console.log(r.stdout);
   });
 });
