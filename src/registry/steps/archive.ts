@@ -31,14 +31,14 @@ export const archive = defineStep({
       return 'archive comes after finish: while reverse change capture keeps the old table in step, a rollback would bring the archived rows back into the live table. Run finish first';
     return sourceProblem(s) ?? `archive works on the partitioned table after the swap and finish (${s.summary})`;
   },
-  async preview(client, cfg, _s, o) {
+  async preview({ client, cfg }, _s, o) {
     if (!o) return [notePart('archive', 'per program: DETACH PARTITION (CONCURRENTLY without a default partition), COPY ... TO STDOUT into a gzip file, read back and compared, DROP TABLE')];
     try {
       const p = await planArchive(client, cfg, o.program, o.to);
       return [
-        { title: `detach: ${p.detach.why}`, statements: [p.detach.statement], locks: p.detach.locks, transactional: !p.detach.concurrently, notes: [] },
-        { title: `write ${p.path} (gzip) on one REPEATABLE READ snapshot with the server's count and checksum; manifest ${manifestPath(p.path)}`, statements: [p.copy], locks: [], transactional: true, notes: ['the file is read back into a temporary table and its count and checksum compared before anything is dropped'] },
-        { title: o.keepTable ? 'keep the detached table (--keep-table)' : 'drop the detached table', statements: o.keepTable ? [] : [p.drop], locks: [], transactional: true, notes: [] },
+        { title: `detach: ${p.detach.why}`, statements: [p.detach.statement], locks: p.detach.locks, notes: [] },
+        { title: `write ${p.path} (gzip) on one REPEATABLE READ snapshot with the server's count and checksum; manifest ${manifestPath(p.path)}`, statements: [p.copy], locks: [], notes: ['the file is read back into a temporary table and its count and checksum compared before anything is dropped'] },
+        { title: o.keepTable ? 'keep the detached table (--keep-table)' : 'drop the detached table', statements: o.keepTable ? [] : [p.drop], locks: [], notes: [] },
       ];
     } catch (e) {
       if (e instanceof ArchiveRefused) return [notePart(`archive refused: ${e.message}`)];

@@ -26,15 +26,15 @@ export const restore = defineStep({
     if (s.phase === 'finished') return busyElsewhere(s);
     return sourceProblem(s) ?? `restore works on the partitioned table after the swap and finish (${s.summary})`;
   },
-  async preview(client, cfg, _s, o) {
+  async preview({ client, cfg }, _s, o) {
     if (!o) return [notePart('restore', 'check the file; CREATE TABLE (LIKE the parent) with CHECK (key = X) and security, COPY FROM STDIN, count and checksum; then move the default partition\'s rows of X and ATTACH PARTITION')];
     const m = readManifest(absolutePath(o.from));
     if (typeof m === 'string') return [notePart(`restore refused: ${m}`)];
     try {
       const p = await planRestore(client, cfg, m);
       return [
-        { title: 'create and load the table of its own (one transaction: a mismatch rolls it all back)', statements: p.loaded ? [] : [...p.create, p.copy], locks: [], transactional: true, notes: p.loaded ? ['loaded by an interrupted run: checked again, then attached'] : ['count and checksum compared with the manifest before the commit'] },
-        { title: 'attach (lock_timeout per attempt, retried)', statements: p.attach.statements, locks: p.attach.locks, transactional: true, notes: [] },
+        { title: 'create and load the table of its own (one transaction: a mismatch rolls it all back)', statements: p.loaded ? [] : [...p.create, p.copy], locks: [], notes: p.loaded ? ['loaded by an interrupted run: checked again, then attached'] : ['count and checksum compared with the manifest before the commit'] },
+        { title: 'attach (lock_timeout per attempt, retried)', statements: p.attach.statements, locks: p.attach.locks, notes: [] },
       ];
     } catch (e) {
       if (e instanceof RestoreRefused) return [notePart(`restore refused: ${e.message}`)];
