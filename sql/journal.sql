@@ -149,3 +149,19 @@ CREATE TABLE IF NOT EXISTS partwise.archive (
   updated_at   timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (migration_id, program)
 );
+
+-- The back-fill of the key column partwise adds to a table whose foreign key into the source lacks the key
+-- (src/move/childBackfill.ts): one checkpoint per child, written in the same transaction as the batch it describes,
+-- so a killed process resumes where it stopped. Positions are heap blocks of the child's file (filenode): a rewrite
+-- of the child starts it over (rows already filled are skipped).
+CREATE TABLE IF NOT EXISTS partwise.child_backfill (
+  migration_id bigint NOT NULL REFERENCES partwise.migration ON DELETE CASCADE,
+  child        text NOT NULL,
+  filenode     oid NOT NULL,
+  end_block    bigint NOT NULL,
+  next_block   bigint NOT NULL DEFAULT 0,
+  filled       bigint NOT NULL DEFAULT 0,
+  done         boolean NOT NULL DEFAULT false,
+  updated_at   timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (migration_id, child)
+);

@@ -47,6 +47,8 @@ export type EngineEvent =
   | { type: 'progress.overall'; copied: number; total: number; rowsPerSec: number; etaSec: number | null; backlog: number; paused: boolean; batchSize: number; maxRate: number | null; mode: 'one' | 'all' | 'gradual' }
   /** archive and restore: rows and bytes of the file moved so far (`what`: write, verify, check, load); totals when known */
   | { type: 'transfer'; step: 'archive' | 'restore'; what: string; rows: number; totalRows: number | null; bytes: number; totalBytes: number | null }
+  /** one child's back-fill of the key column partwise adds (migrate; src/move/childBackfill.ts) */
+  | { type: 'child.progress'; child: string; filled: number; blocksDone: number; blocks: number; rowsPerSec: number; state: 'filling' | 'indexing' | 'done' }
   /** the partition size table (monitor): one catalog read */
   | { type: 'partition.sizes'; sizes: PartitionSizes }
   | { type: 'result'; command: string; ok: boolean; exitCode: number; summary: string; next?: string; data?: unknown };

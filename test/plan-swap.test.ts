@@ -83,7 +83,7 @@ describe('planSwap on quoted mixed-case names and hostile old/new table names', 
     }
   });
 
-  it('fits long index names within 63 bytes, and refuses a foreign key in that does not contain the key', async () => {
+  it('fits long index names within 63 bytes, and refuses a foreign key in without the key that migrate has not prepared or that cannot be carried', async () => {
     const long = 'observations_with_a_really_quite_long_name_for_testing_xx';
     await withClient(db.config, (c) => c.query(`
       CREATE TABLE public.progs (pid int PRIMARY KEY, name text);
@@ -110,8 +110,14 @@ describe('planSwap on quoted mixed-case names and hostile old/new table names', 
       await ctx.client.query(`CREATE TABLE public.refs (id bigint REFERENCES public.${long} (id))`);
       const snap2 = await takeSnapshot(ctx.client, ctx.cfg);
       expect(() => planSwap(snap2, ctx.cfg)).toThrow(PlanError);
-      expect(() => planSwap(snap2, ctx.cfg)).toThrow(/refs.*without pid/);
+      // a referencing table partwise carries, but whose column migrate has not added yet
+      expect(() => planSwap(snap2, ctx.cfg)).toThrow(/refs lack the pid column partwise fills: run partwise migrate/);
       await ctx.client.query(`DROP TABLE public.refs`);
+      // one partwise cannot carry: a partitioned referencing table
+      await ctx.client.query(`CREATE TABLE public.prefs (id bigint REFERENCES public.${long} (id), k int) PARTITION BY LIST (k)`);
+      const snap3 = await takeSnapshot(ctx.client, ctx.cfg);
+      expect(() => planSwap(snap3, ctx.cfg)).toThrow(/prefs.*is itself partitioned.*without pid/);
+      await ctx.client.query(`DROP TABLE public.prefs`);
     } finally {
       await close();
     }

@@ -398,4 +398,32 @@ describe('PostgreSQL behaviours partwise relies on (docs/behaviours/)', () => {
     await c.query(`ALTER TABLE p DETACH PARTITION p1 FINALIZE`);
     expect(await one(c, `SELECT count(*)::int AS n FROM pg_inherits WHERE inhrelid = 'p1'::regclass`)).toEqual({ n: 0 });
   });
+
+  it('drop-column-leaves-a-dropped-attribute: DROP COLUMN leaves a dropped pg_attribute row; rows read as before; a re-added constraint gets a new OID', async () => {
+    const c = await schema('b_drop_column');
+    await c.query(`CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE t (a int, b int REFERENCES p (id)); INSERT INTO p VALUES (2); INSERT INTO t VALUES (1, 2)`);
+    const before = await one<{ j: string }>(c, `SELECT to_jsonb(t)::text AS j FROM t`);
+    await c.query(`ALTER TABLE t ADD COLUMN k int; ALTER TABLE t DROP COLUMN k`);
+    const atts = await c.query(`SELECT attnum, attisdropped FROM pg_attribute WHERE attrelid = 't'::regclass AND attnum > 0 ORDER BY attnum`);
+    expect(atts.rows).toEqual([{ attnum: 1, attisdropped: false }, { attnum: 2, attisdropped: false }, { attnum: 3, attisdropped: true }]);
+    expect(await one(c, `SELECT to_jsonb(t)::text AS j FROM t`)).toEqual(before);
+    const fk = async () => one<{ oid: number; def: string; name: string }>(c, `SELECT oid::int AS oid, pg_get_constraintdef(oid) AS def, conname AS name FROM pg_constraint WHERE conrelid = 't'::regclass AND contype = 'f'`);
+    const was = await fk();
+    await c.query(`ALTER TABLE t DROP CONSTRAINT "${was.name}", ADD CONSTRAINT "${was.name}" FOREIGN KEY (b) REFERENCES p (id)`);
+    const now = await fk();
+    expect({ def: now.def, name: now.name }).toEqual({ def: was.def, name: was.name });
+    expect(now.oid).not.toBe(was.oid);
+  });
+
+  it('match-simple-skips-rows-with-a-null-column: a MATCH SIMPLE foreign key accepts a row with a NULL column; a deferred constraint trigger sees a parent inserted later', async () => {
+    const c = await schema('b_match_simple');
+    await c.query(`CREATE TABLE p (id int, k int, PRIMARY KEY (id, k)); CREATE TABLE c (id int, k int, FOREIGN KEY (id, k) REFERENCES p (id, k));
+                   CREATE TABLE seen (n int);
+                   CREATE FUNCTION count_parents() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN INSERT INTO seen SELECT count(*) FROM p WHERE id = NEW.id; RETURN NULL; END $f$;
+                   CREATE CONSTRAINT TRIGGER late AFTER INSERT ON c DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION count_parents()`);
+    await c.query(`INSERT INTO c VALUES (42, NULL)`);
+    expect((await failure(c.query(`INSERT INTO c VALUES (42, 1)`))).code).toBe('23503');
+    await c.query(`BEGIN; INSERT INTO c VALUES (7, NULL); INSERT INTO p VALUES (7, 1); COMMIT`);
+    expect((await c.query(`SELECT n FROM seen ORDER BY n`)).rows).toEqual([{ n: 0 }, { n: 1 }]);
+  });
 });

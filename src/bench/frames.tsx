@@ -101,7 +101,7 @@ export function migrateFrameMs(cfg: Config, programs: Array<{ key: string; label
   const total = programs.reduce((s, p) => s + p.total, 0);
   // frame i: the copy has moved on (as after a batch: new progress events, a new run object from the runner)
   const runAt = (i: number): StepRun => ({
-    command: 'migrate', flags: { mode: 'all' }, status: 'running', startedAt: now - 60_000, finishedAt: null, log: [], checks: [], transfer: null,
+    command: 'migrate', flags: { mode: 'all' }, status: 'running', startedAt: now - 60_000, finishedAt: null, log: [], checks: [], transfer: null, children: [],
     programs: programs.map((p, j): ProgressEvent => ({
       type: 'progress', program: p.key, label: p.label, total: p.total, copied: Math.min(p.total, Math.floor((p.total * ((j + i) % 10)) / 10)),
       rowsPerSec: j % 3 === 0 ? 12_345 + i : 0, etaSec: j % 3 === 0 ? 42 : null, state: j % 3 === 0 ? 'copying' : j % 3 === 1 ? 'waiting' : 'done',

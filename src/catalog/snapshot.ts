@@ -3,6 +3,7 @@ import type { Config } from '../config/config.js';
 import { ident, qname } from '../db/quote.js';
 import { CATALOG_SEARCH_PATH, withTransaction } from '../exec/transaction.js';
 import { sqlFile, sqlTemplate } from '../sqlFiles.js';
+import { childCarry, keylessForeignKeys, type ChildFacts } from '../plan/carryChildren.js';
 import type {
   Blocker, Column, Constraint, Dependent, ForeignKeyIn, Grant, Index, InheritanceChild, LookupRow, OwnedSequence, Partition,
   PartitionedTableInfo, Policy, Privileges, Publication, Rule, ServerInfo, Snapshot, TableInfo, Trigger,
@@ -97,6 +98,23 @@ async function readLookupRows(client: pg.ClientBase, cfg: Config, lookup: TableI
   return r.rows;
 }
 
+/** What the catalog shows of each child partwise carries (src/plan/carryChildren.ts). */
+async function readChildFacts(client: pg.ClientBase, cfg: Config, source: TableInfo): Promise<ChildFacts[]> {
+  const out: ChildFacts[] = [];
+  for (const fk of keylessForeignKeys(source, cfg)) {
+    const c = childCarry(fk, source, cfg);
+    const r = await client.query(sqlFile('catalog/child_facts.sql'), [
+      c.child, c.column, `${c.fillFn}()`, c.fillTrigger, qname(cfg.schema, cfg.table), c.syncTrigger, qname(fk.fromSchema, c.index), [...fk.columns, c.column],
+    ]);
+    const x = r.rows[0];
+    out.push({
+      constraint: fk.name, schema: fk.fromSchema, table: fk.fromTable, columnExists: x.column_exists, fillFunction: x.fill_function,
+      fillTrigger: x.fill_trigger, syncTrigger: x.sync_trigger, index: x.index, covered: x.covered,
+    });
+  }
+  return out;
+}
+
 /**
  * One consistent read of everything the planner, check and verify need: a REPEATABLE READ, READ ONLY
  * transaction, with search_path = pg_catalog so every name the server prints is schema-qualified.
@@ -120,9 +138,10 @@ export function takeSnapshot(client: pg.ClientBase, cfg: Config): Promise<Snapsh
     const defaultAclGrantees = (await client.query<{ grantee: string }>(sqlFile('catalog/default_acl.sql'), [cfg.schema])).rows.map((r) => r.grantee);
     const sessionsOnSource = source ? await rows<Blocker>(client, 'long_transactions.sql', [source.oid]) : [];
     const journalExists = (await client.query(`SELECT 1 FROM pg_namespace WHERE nspname = 'partwise'`)).rowCount === 1;
+    const children = source ? await readChildFacts(client, cfg, source) : [];
     return {
       takenAt: new Date().toISOString(),
-      server, privileges, schemaExists, source, lookup, lookupRows, target, old, defaultAclGrantees, sessionsOnSource, journalExists,
+      server, privileges, schemaExists, source, lookup, lookupRows, target, old, defaultAclGrantees, sessionsOnSource, journalExists, children,
     };
   });
 }

@@ -43,6 +43,22 @@ export interface ForeignKeyIn {
   def: string;
   columns: string[];
   refColumns: string[];
+  /** confupdtype / confdeltype: a no action, r restrict, c cascade, n set null, d set default */
+  onUpdate: string;
+  onDelete: string;
+  /** confmatchtype: s simple, f full */
+  matchType: string;
+  deferrable: boolean;
+  deferred: boolean;
+  validated: boolean;
+  /** the referencing table: its relkind, whether it is a partition or in an inheritance tree, its owner, its columns */
+  fromRelkind: string;
+  fromIsPartition: boolean;
+  fromInherits: boolean;
+  fromOwner: string;
+  /** the role partwise runs as may act as the referencing table's owner (ALTER TABLE, triggers) */
+  fromOwnerMember: boolean;
+  fromAllColumns: string[];
 }
 
 export interface Index {
@@ -254,4 +270,6 @@ export interface Snapshot {
   sessionsOnSource: Blocker[];
   /** partwise's auto-partition trigger on the lookup table, if installed */
   journalExists: boolean;
+  /** the children of foreign keys into the source that lack the key, as far as partwise carries them (src/plan/carryChildren.ts) */
+  children: import('../plan/carryChildren.js').ChildFacts[];
 }

@@ -86,6 +86,8 @@ export function createPrinter(o: PrinterOptions): Printer {
         return [dim(`      ${e.label ?? e.program}: ${e.copied}/${e.total} ${e.state}${e.rowsPerSec ? `, ${Math.round(e.rowsPerSec)} rows/s` : ''}`)];
       case 'transfer':
         return [dim(`      ${transferLine(e)}`)];
+      case 'child.progress':
+        return [dim(`      back-fill ${e.child}: ${e.filled} row(s) set, block ${e.blocksDone}/${e.blocks} ${e.state}${e.rowsPerSec ? `, ${Math.round(e.rowsPerSec)} rows/s` : ''}`)];
       case 'progress.overall':
         return [`      overall ${e.copied}/${e.total}${e.rowsPerSec ? `, ${Math.round(e.rowsPerSec)} rows/s` : ''}${e.etaSec !== null ? `, ETA ${formatDuration(e.etaSec * 1000)}` : ''}, backlog ${e.backlog}${e.paused ? ', PAUSED' : ''}`];
     }

@@ -1,6 +1,7 @@
 import type { FlagValues } from '../registry/types.js';
 import type { CheckItem, EngineEvent, PersonError } from '../events.js';
 import type { StepResult } from '../steps/context.js';
+import type { ChildProgressEvent } from '../state/children.js';
 
 export type ProgressEvent = Extract<EngineEvent, { type: 'progress' }>;
 export type OverallEvent = Extract<EngineEvent, { type: 'progress.overall' }>;
@@ -25,6 +26,8 @@ export interface StepRun {
   overall: OverallEvent | null;
   /** archive / restore: the rows and bytes of the file moved so far, while it is the latest news */
   transfer: TransferEvent | null;
+  /** the latest back-fill progress of each carried child (src/move/childBackfill.ts) */
+  children: ChildProgressEvent[];
   /** the last lock retry while it is still the latest news (cleared by the next step.done / step.start) */
   retry: RetryEvent | null;
   failure: PersonError | null;
@@ -37,7 +40,7 @@ const LOG_CAP = 500;
 
 export function newRun(command: string, flags: FlagValues, now: number): StepRun {
   return {
-    command, flags, status: 'running', startedAt: now, finishedAt: null, log: [], checks: [], programs: [], overall: null, transfer: null,
+    command, flags, status: 'running', startedAt: now, finishedAt: null, log: [], checks: [], programs: [], overall: null, transfer: null, children: [],
     retry: null, failure: null, result: null, stopping: false,
   };
 }
@@ -61,6 +64,12 @@ export function applyEvent(run: StepRun, e: EngineEvent): void {
     case 'transfer':
       run.transfer = e;
       return;
+    case 'child.progress': {
+      const i = run.children.findIndex((c) => c.child === e.child);
+      if (i >= 0) run.children[i] = e;
+      else run.children.push(e);
+      return;
+    }
     case 'step.retry':
       run.retry = e;
       run.log.push(e);
@@ -105,5 +114,5 @@ export function finishRun(run: StepRun, result: StepResult | null, thrown: Perso
 }
 
 export function copyRun(run: StepRun): StepRun {
-  return { ...run, log: [...run.log], checks: [...run.checks], programs: [...run.programs] };
+  return { ...run, log: [...run.log], checks: [...run.checks], programs: [...run.programs], children: [...run.children] };
 }

@@ -4,6 +4,7 @@ import type { Constraint, Index, Partition, Snapshot, TableInfo } from '../catal
 import { columnDefinition, commentOnColumn, commentOnTable, createPolicy, grantStatements, ident, lit, qname, revokeDefaults } from './ddl.js';
 import { expectedListBound } from './listBound.js';
 import { uncarriedUniqueIndex } from './carryLimits.js';
+import { childCarry, childCreateStep, childProblem, keylessForeignKeys, type ChildCarry } from './carryChildren.js';
 import type { LockInfo, Plan, Step } from './types.js';
 
 export class PlanError extends Error {
@@ -272,7 +273,19 @@ export function planCreate(snap: Snapshot, cfg: Config): Plan {
       notes: ['A new lookup row creates its partition at once; if that fails (lock busy, permissions), the insert still succeeds and its rows go to the default partition until `partwise maintain`.'],
     });
   }
+  // 5. The tables whose foreign key into the source lacks the key: the key column and its fill trigger
+  // (src/plan/carryChildren.ts). Those partwise cannot carry are check's failures; the swap refuses them.
+  steps.push(...carriedChildren(snap, cfg).map((c) => childCreateStep(c, cfg, snap.children.find((x) => x.schema === c.fk.fromSchema && x.table === c.fk.fromTable))));
   return { steps, warnings };
+}
+
+/** The foreign keys into the source that lack the key and that partwise can carry, with their names. */
+export function carriedChildren(snap: Snapshot, cfg: Config): ChildCarry[] {
+  const source = snap.source;
+  if (!source) return [];
+  return keylessForeignKeys(source, cfg)
+    .filter((f) => !childProblem(f, source, cfg, snap.children.find((x) => x.schema === f.fromSchema && x.table === f.fromTable && x.constraint === f.name)))
+    .map((f) => childCarry(f, source, cfg));
 }
 
 /**

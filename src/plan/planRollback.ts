@@ -7,6 +7,7 @@ import type { Snapshot } from '../catalog/types.js';
 import { captureRemovalStatements } from '../move/capture.js';
 import { ident, qname } from './ddl.js';
 import { autoPartitionNames } from './planCreate.js';
+import { childCarry, childRemovalStatements, keylessForeignKeys } from './carryChildren.js';
 import type { LockInfo } from './types.js';
 
 export interface RollbackPlan {
@@ -27,6 +28,15 @@ export function planRollbackBeforeSwap(snap: Snapshot, cfg: Config): RollbackPla
     locks.push({ mode: 'ACCESS EXCLUSIVE', on: lookup, why: 'dropping the auto-partition trigger (a moment)' });
   }
   statements.push(`DROP FUNCTION IF EXISTS partwise.${ident(fn)}()`);
+  // the children partwise carried (src/plan/carryChildren.ts): their column, triggers, functions and index go, and
+  // the source's key-following trigger. A column is dropped only where partwise added it (its fill function exists)
+  for (const f of snap.source ? keylessForeignKeys(snap.source, cfg) : []) {
+    const facts = snap.children.find((x) => x.schema === f.fromSchema && x.table === f.fromTable && x.constraint === f.name);
+    if (!facts || !(facts.fillFunction || facts.fillTrigger || facts.syncTrigger || facts.index)) continue;
+    const c = childCarry(f, snap.source!, cfg);
+    statements.push(...childRemovalStatements(c, cfg, facts.fillFunction));
+    locks.push({ mode: 'ACCESS EXCLUSIVE', on: c.child, why: `dropping ${cfg.key}, the fill trigger and the index partwise added (catalog only: a moment)` });
+  }
   // no CASCADE: anything someone built on the new table stops the rollback instead of vanishing with it
   if (snap.target) {
     statements.push(`DROP TABLE ${qname(cfg.schema, cfg.newTable)}`);

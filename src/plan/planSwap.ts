@@ -10,10 +10,11 @@
  */
 import type { Config } from '../config/config.js';
 import { derivedName } from '../config/names.js';
-import type { Dependent, Grant, OwnedSequence, Snapshot, TableInfo, Trigger } from '../catalog/types.js';
+import type { Dependent, ForeignKeyIn, Grant, OwnedSequence, Snapshot, TableInfo, Trigger } from '../catalog/types.js';
 import { createPolicy, grantStatements, ident, lit, qname, revokeSequenceStatements } from './ddl.js';
-import { autoPartitionFunction, autoPartitionNames, newIndexName, ownerStatement, PlanError } from './planCreate.js';
+import { autoPartitionFunction, autoPartitionNames, carriedChildren, newIndexName, ownerStatement, PlanError } from './planCreate.js';
 import { carryProblems } from './carryLimits.js';
+import { childName, childProblem, compositeDefinition, keylessForeignKeys, syncTriggerStatement } from './carryChildren.js';
 import { viaRootStatements } from './publications.js';
 import type { LockInfo } from './types.js';
 
@@ -195,13 +196,19 @@ export function planSwap(snap: Snapshot, cfg: Config, inputs: SwapInputs = {}): 
     { mode: 'ACCESS EXCLUSIVE', on: N, why: 'renamed' },
   ];
 
-  const blocked = src.foreignKeysIn.filter((f) => !f.refColumns.includes(cfg.key));
+  // a foreign key into the table without the key is carried (src/plan/carryChildren.ts) unless check says it cannot be
+  const factsOf = (f: ForeignKeyIn) => snap.children.find((x) => x.schema === f.fromSchema && x.table === f.fromTable && x.constraint === f.name);
+  const blocked = keylessForeignKeys(src, cfg).map((f) => childProblem(f, src, cfg, factsOf(f))).filter((p): p is NonNullable<typeof p> => p !== null);
   if (blocked.length) {
     throw new PlanError(
-      `foreign key(s) ${blocked.map((f) => `${f.fromSchema}.${f.fromTable}.${f.name}`).join(', ')} reference ${cfg.table} without ${cfg.key}; ` +
+      `foreign key(s) ${blocked.map((p) => `${p.fk.fromSchema}.${p.fk.fromTable}.${p.fk.name} (${p.reason})`).join(', ')} reference ${cfg.table} without ${cfg.key}, and partwise cannot carry them; ` +
         `a partitioned table can only be referenced through columns including the key (docs/behaviours/foreign-key-into-partitioned-table.md). Make them composite, then swap.`,
     );
   }
+  const carried = new Map(carriedChildren(snap, cfg).map((c) => [c.fk, c]));
+  const unprepared = [...carried.values()].filter((c) => !(factsOf(c.fk)?.fillTrigger && factsOf(c.fk)?.columnExists));
+  if (unprepared.length)
+    throw new PlanError(`${unprepared.map(childName).join(', ')} lack the ${cfg.key} column partwise fills: run partwise migrate (it adds and back-fills it), verify --data, then swap`);
 
   const lost = carryProblems(src, cfg);
   if (lost.length) {
@@ -329,13 +336,22 @@ export function planSwap(snap: Snapshot, cfg: Config, inputs: SwapInputs = {}): 
 
   // 9. Foreign keys into the table: dropped from the original, added to the partitioned table NOT VALID (no scan of
   // the referencing table under lock); the swap step validates them after commit.
+  // One without the key (a carried child, src/plan/carryChildren.ts) becomes (fk columns, key) -> (columns, key) of
+  // the partitioned table, with the same actions, match type, deferrability and name; the source's key-following
+  // trigger goes with the original (the reverse puts both back).
   for (const f of src.foreignKeysIn) {
     const from = qname(f.fromSchema, f.fromTable);
+    const child = carried.get(f);
     locks.push({ mode: 'ACCESS EXCLUSIVE', on: from, why: `foreign key ${f.name} moved to the partitioned table` });
-    const def = f.def.endsWith(' NOT VALID') ? f.def : `${f.def} NOT VALID`;
+    const original = f.def.endsWith(' NOT VALID') ? f.def : `${f.def} NOT VALID`;
+    const def = child ? `${compositeDefinition(child, S)} NOT VALID` : original;
     fwd.push(`ALTER TABLE ${from} DROP CONSTRAINT ${ident(f.name)}`, `ALTER TABLE ${from} ADD CONSTRAINT ${ident(f.name)} ${def}`);
     rev1.push(`ALTER TABLE ${from} DROP CONSTRAINT ${ident(f.name)}`);
-    rev2.push(`ALTER TABLE ${from} ADD CONSTRAINT ${ident(f.name)} ${def}`);
+    rev2.push(`ALTER TABLE ${from} ADD CONSTRAINT ${ident(f.name)} ${original}`);
+    if (child && factsOf(f)?.syncTrigger) {
+      fwd.push(`DROP TRIGGER ${ident(child.syncTrigger)} ON ${O}`);
+      rev2.push(syncTriggerStatement(child, S));
+    }
   }
 
   // 10. Views, materialized views and BEGIN ATOMIC functions: recreated from their definitions, which name the

@@ -13,6 +13,8 @@ import { wrapLines } from '../text/wrap.js';
 import { actionFor, bodyHeight, nextHere, type ScreenProps } from './screenProps.js';
 import { selectedMark, useTone, type Tone } from './Theme.js';
 import { MIGRATE_MODES as MODES, MODE_WORDS, WORKER_CHOICES } from '../registry/steps/migrate.js';
+import { ChildTables } from './ChildTables.js';
+import { childLines } from '../state/children.js';
 
 export type Mode = (typeof MODES)[number];
 
@@ -60,7 +62,7 @@ export function Migrate(p: ScreenProps) {
     },
     { isActive: isActive && !session.readOnly },
   );
-  return <MigrateView {...p} readOnly={session.readOnly} mode={mode} workers={workers} controlsView={controlsView} />;
+  return <MigrateView {...p} readOnly={session.readOnly} mode={mode} workers={workers} controlsView={controlsView} childKey={session.engine.cfg.key} />;
 }
 
 export type MigrateViewProps = Omit<ScreenProps, 'session' | 'request' | 'busy' | 'health'> & {
@@ -70,6 +72,8 @@ export type MigrateViewProps = Omit<ScreenProps, 'session' | 'request' | 'busy' 
   /** the workers chosen on this screen (w; the config's until then) */
   workers: number;
   controlsView: Pick<ControlsView, 'controls' | 'changedAt' | 'error'>;
+  /** the partition key's name, for the referencing tables' back-fill heading */
+  childKey: string;
 };
 
 /** The migrate screen from plain values: the mode, the controls in force, the bars (no database, no timers). */
@@ -98,7 +102,9 @@ export function MigrateView(p: MigrateViewProps) {
   const allNote = shownMode === 'all' && programs.length > 1;
   // every line above the bars wraps (nothing is cut): the bars get the rows that are left
   const rowsOf = (text: string | null) => (text ? wrapLines(text, width).length : 0);
-  const above = rowsOf(where) + rowsOf(modeText) + (overall ? 1 + rowsOf(backlog) : rowsOf(MODE_WORDS[mode])) + (allNote ? rowsOf(ALL_MODE_NOTE) : 0) + 1;
+  const children = childLines(migration.children, run?.children ?? []);
+  const childRows = children.length ? Math.min(children.length + 1, 4) : 0;
+  const above = childRows + rowsOf(where) + rowsOf(modeText) + (overall ? 1 + rowsOf(backlog) : rowsOf(MODE_WORDS[mode])) + (allNote ? rowsOf(ALL_MODE_NOTE) : 0) + 1;
   const h = bodyHeight(p) - above;
   const sorted = sortPrograms(programs);
   const win = useWindowedList(sorted.length, listRows(h), { isActive });
@@ -142,6 +148,7 @@ export function MigrateView(p: MigrateViewProps) {
           <Wrapped text={MODE_WORDS[mode]} width={width} color={color('dim')} />
         )}
         {allNote ? <Wrapped text={ALL_MODE_NOTE} width={width} color={color('dim')} /> : null}
+        <ChildTables lines={children} width={p.width} max={childRows} title={`Back-fill of ${p.childKey} in the referencing tables (after the copy)`} />
         <Text bold wrap="truncate">
           {'program'.padEnd(labelW)} {'progress'.padEnd(barW)} {'copied/total'.padStart(19)} {'%'.padStart(4)} {'rows/s'.padStart(9)} {'ETA'.padStart(8)} state
         </Text>

@@ -5,6 +5,8 @@ import { StepFrame } from './StepFrame.js';
 import { StepLog } from './StepLog.js';
 import { actionFor, bodyHeight, nextHere, type ScreenProps } from './screenProps.js';
 import { useTone } from './Theme.js';
+import { ChildTables } from './ChildTables.js';
+import { childLines } from '../state/children.js';
 
 /** 6 Swap: the user types the table name; shows each attempt, who blocks it, and the result. `f` finishes afterwards. */
 export function Swap(p: ScreenProps) {
@@ -22,6 +24,8 @@ export function Swap(p: ScreenProps) {
     },
     { isActive: isActive && !session.readOnly },
   );
+  const children = childLines(migration.children, run?.children ?? []);
+  const childRows = children.length ? Math.min(children.length + 1, 4) : 0;
   const action = session.readOnly ? null : swapped ? (migration.phase === 'finished' ? null : 'f: finish (type the table name)') : 'enter: swap (type the table name)';
   return (
     <StepFrame info={info} width={p.width} view={p.view} next={nextHere(p)} run={run} height={p.height} action={action}>
@@ -30,7 +34,8 @@ export function Swap(p: ScreenProps) {
           {migration.phase === 'finished' ? `Finished: ${cfg.schema}.${cfg.table} is the partitioned table and change capture is removed.` : `${cfg.schema}.${cfg.table} is the partitioned table now; the original is ${cfg.oldTable} and keeps receiving every write.`}
         </Text>
       ) : null}
-      {run ? <StepLog log={run.log} height={bodyHeight(p)} width={p.width} isActive={isActive} /> : null}
+      <ChildTables lines={children} width={p.width} max={childRows} title={`Referencing tables: their foreign key becomes (columns, ${cfg.key}) at the swap`} />
+      {run ? <StepLog log={run.log} height={bodyHeight(p, childRows)} width={p.width} isActive={isActive} /> : null}
     </StepFrame>
   );
 }

@@ -10,6 +10,7 @@ import type { StepStatus } from '../journal/journal.js';
 import { captureNames } from '../move/captureNames.js';
 import { autoPartitionNames } from '../plan/planCreate.js';
 import type { ArchivedProgram } from '../archive/records.js';
+import { readChildViews, type ChildView } from './children.js';
 
 export interface CatalogFacts {
   /** the table the application uses: 'r' a plain table, 'p' partitioned (after the swap), null missing */
@@ -69,6 +70,8 @@ export interface MigrationFacts {
   journal: JournalFacts | null;
   /** captured changes not yet applied to the copy (only when asked for: it counts the log) */
   backlog: number | null;
+  /** the tables carried for their foreign key without the key (src/state/children.ts) */
+  children?: ChildView[];
   readAt: string;
 }
 
@@ -156,6 +159,7 @@ export async function readMigrationFacts(client: pg.ClientBase, cfg: Config, opt
     catalog,
     journal,
     backlog: opts.backlog ? await readBacklog(client, cfg, catalog) : null,
+    children: await readChildViews(client, cfg, journal?.migrationId ?? null),
     readAt: new Date().toISOString(),
   };
 }

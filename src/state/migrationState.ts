@@ -10,6 +10,7 @@
  */
 import type { CatalogFacts, ControlFacts, JournalRecord, MigrationFacts } from './facts.js';
 import type { ArchivedProgram } from '../archive/records.js';
+import type { ChildView } from './children.js';
 
 export type PhaseId = 'nothing' | 'created' | 'copying' | 'migrated' | 'swapped' | 'rolled-back' | 'finished';
 export type StepState = 'pending' | 'running' | 'done' | 'failed' | 'interrupted' | 'skipped' | 'stale';
@@ -74,6 +75,8 @@ export interface MigrationState {
   catalog: CatalogFacts;
   /** programs archived (partwise archive): their new rows go to the default partition */
   archived: ArchivedProgram[];
+  /** the tables carried for their foreign key without the key: column, back-fill, index, foreign key */
+  children: ChildView[];
   /** the new and the old table's names */
   newTable: string;
   oldTable: string;
@@ -275,6 +278,7 @@ export function migrationState(f: MigrationFacts, local: LocalFacts = {}): Migra
     backlog: f.backlog,
     catalog: cat,
     archived: f.journal?.archived ?? [],
+    children: f.children ?? [],
     newTable: `${t.schema}.${t.newTable}`,
     oldTable: `${t.schema}.${t.oldTable}`,
     readAt: f.readAt,

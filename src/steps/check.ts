@@ -14,6 +14,7 @@ import { captureKeyColumns } from '../move/captureNames.js';
 import { readLogicalSlots } from '../catalog/logicalSlots.js';
 import { publicationItems } from '../plan/publications.js';
 import { carryProblems } from '../plan/carryLimits.js';
+import { carryWords, childCarry, childProblem, keylessForeignKeys } from '../plan/carryChildren.js';
 import { derivedName } from '../config/names.js';
 import { readWorkerFacts, workerAdvice } from './checkWorkers.js';
 
@@ -138,16 +139,24 @@ function sourceChecks(snap: Snapshot, source: TableInfo, cfg: Config): CheckItem
     : item('capture-key', 'fail', 'Row identity for change capture', `${cfg.table} has no PRIMARY KEY and no UNIQUE constraint on NOT NULL columns: change capture cannot tell which row a write changed`,
         `add a primary key (ALTER TABLE ${qname(cfg.schema, cfg.table)} ADD PRIMARY KEY (...)), then run check again`));
 
-  // an incoming FK can follow the table only if it references columns that stay unique: ones that include the key
-  const fkBlocked = source.foreignKeysIn.filter((f) => !f.refColumns.includes(cfg.key));
+  // an incoming FK can follow the table only if it references columns that stay unique: ones that include the key.
+  // One that lacks the key is carried: partwise adds the key to the referencing table (src/plan/carryChildren.ts)
+  const keyless = keylessForeignKeys(source, cfg);
   const fkCarried = source.foreignKeysIn.filter((f) => f.refColumns.includes(cfg.key));
-  items.push(fkBlocked.length
-    ? item('foreign-keys-in', 'fail', 'Foreign keys referencing the table',
-        `${fkBlocked.length} foreign key(s) reference ${cfg.table} by (${fkBlocked[0]!.refColumns.join(', ')}), which is no longer unique on its own after partitioning`,
-        `either add ${cfg.key} to the referencing table and make the foreign key (${[...fkBlocked[0]!.refColumns, cfg.key].join(', ')}) referencing a UNIQUE (${[...fkBlocked[0]!.refColumns, cfg.key].join(', ')}) on ${cfg.table}, or drop the foreign key and enforce it otherwise; then run check again`,
-        fkBlocked.map((f) => `${f.fromSchema}.${f.fromTable}.${f.name}: ${f.def}`))
-    : item('foreign-keys-in', 'ok', 'Foreign keys referencing the table', fkCarried.length ? `${fkCarried.length}, all include ${cfg.key}: recreated on the new table at the swap` : 'none',
-        undefined, fkCarried.map((f) => `${f.fromSchema}.${f.fromTable}.${f.name}: ${f.def}`)));
+  items.push(item('foreign-keys-in', 'ok', 'Foreign keys referencing the table',
+    fkCarried.length ? `${fkCarried.length} include ${cfg.key}: recreated on the new table at the swap` : keyless.length ? `none that include ${cfg.key}` : 'none',
+    undefined, fkCarried.map((f) => `${f.fromSchema}.${f.fromTable}.${f.name}: ${f.def}`)));
+  for (const f of keyless) {
+    const id = `foreign-key-carry:${f.fromSchema}.${f.fromTable}.${f.name}`;
+    const title = `Foreign key ${f.name} from ${f.fromSchema}.${f.fromTable}`;
+    const problem = childProblem(f, source, cfg, snap.children.find((c) => c.schema === f.fromSchema && c.table === f.fromTable && c.constraint === f.name));
+    if (problem) {
+      items.push(item(id, 'fail', title, `it references ${cfg.table} (${f.refColumns.join(', ')}) without ${cfg.key}, and partwise cannot carry it: ${problem.reason}`, problem.todo, [`${f.def}`]));
+      continue;
+    }
+    const words = carryWords(childCarry(f, source, cfg), cfg);
+    items.push(item(id, 'warn', title, words.reason, `nothing to do by hand: create, migrate and swap do it (partwise plan shows the SQL); rollback removes it`, words.details));
+  }
 
   // a key-changing UPDATE moves the row to another partition
   // (docs/behaviours/key-update-moves-the-row-concurrent-writers-get-40001.md); a concurrent UPDATE or DELETE of that

@@ -28,6 +28,7 @@ import { installCapture } from './migrate/installCapture.js';
 import { copyAllMode } from './migrate/modeAll.js';
 import { copyGradualMode, copyOneMode } from './migrate/modePrograms.js';
 import { repairCopy } from './repairCopy.js';
+import { migrateChildren } from './migrateChildren.js';
 
 export type MigrateMode = 'one' | 'all' | 'gradual';
 
@@ -157,6 +158,14 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
   try {
     const stopped = opts.mode === 'all' ? (await copyAllMode(run), null) : opts.mode === 'one' ? await copyOneMode(run, opts.program) : await copyGradualMode(run);
     if (stopped) return stopped;
+    // the tables whose foreign key lacks the key: their column back-filled and indexed (src/steps/migrateChildren.ts)
+    await migrateChildren(ctx, await takeSnapshot(ctx.client, ctx.cfg), run.migrationId, {
+      between: async () => {
+        await run.between([]);
+        return run.controls;
+      },
+      signal: ctx.signal,
+    });
   } catch (e) {
     if (e instanceof Interrupted) {
       await run.overall().catch(() => undefined);

@@ -19,7 +19,7 @@ import { rollback as rollbackStep } from '../registry/steps/rollback.js';
 import { swap as swapStep } from '../registry/steps/swap.js';
 import { hasControlInBlock, sqlComment } from '../text/safe.js';
 import type { StepContext, StepResult } from './context.js';
-import { migrateSetupParts, copyParts } from './preview/setup.js';
+import { childParts, migrateSetupParts, copyParts } from './preview/setup.js';
 import { planSwapNow, rollbackAfterSwapParts, rollbackPreview, swapParts } from './preview/switch.js';
 import { isSwapped, swapRecord } from './swap.js';
 
@@ -55,6 +55,8 @@ export async function laterPhases(p: PreviewContext, snap: Snapshot): Promise<st
   } catch (e) {
     sections.push(sqlComment(`migrate: ${(e as Error).message}`));
   }
+  const children = childParts(p, snap);
+  if (children.length) sections.push(partsScript(titled('migrate, after the copy', children)));
   if (!snap.target) {
     sections.push('-- swap: its SQL depends on what create built; run partwise plan again after create to review it');
     const viaRoot = snap.source ? viaRootStatements(snap.source, cfg) : null;

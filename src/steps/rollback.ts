@@ -35,6 +35,7 @@ function clearCopyJournal(migrationId: number): string[] {
     `DELETE FROM partwise.copy_progress WHERE migration_id = ${id}`,
     `DELETE FROM partwise.data_verification WHERE migration_id = ${id}`,
     `DELETE FROM partwise.latency_probe WHERE migration_id = ${id}`,
+    `DELETE FROM partwise.child_backfill WHERE migration_id = ${id}`,
   ];
 }
 

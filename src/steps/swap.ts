@@ -21,6 +21,9 @@ import { PlanError } from '../plan/planCreate.js';
 import { readLogicalSlots } from '../catalog/logicalSlots.js';
 import { publicationItems } from '../plan/publications.js';
 import { foreignKeysToValidate, planSwap, type SwapPlan } from '../plan/planSwap.js';
+import { carriedChildren } from '../plan/planCreate.js';
+import { childName } from '../plan/carryChildren.js';
+import { readChildCheckpoints } from '../move/childBackfill.js';
 import type { LockInfo } from '../plan/types.js';
 import type { StepContext, StepResult } from './context.js';
 import { smokeCheck } from './smoke.js';
@@ -59,6 +62,22 @@ export async function validateForeignKeys(client: pg.ClientBase, fks: Array<{ ta
     }
   }
   return problems;
+}
+
+/** The carried children (src/plan/carryChildren.ts) whose back-fill is not complete or that lack their index. */
+async function childrenNotReady(client: pg.ClientBase, cfg: Config, snap: Snapshot): Promise<string[]> {
+  const carries = carriedChildren(snap, cfg);
+  if (!carries.length) return [];
+  const journal = await Journal.find(client, cfg);
+  const cps = journal ? await readChildCheckpoints(client, journal.migrationId) : [];
+  const out: string[] = [];
+  for (const c of carries) {
+    const cp = cps.find((x) => x.child === c.child);
+    const facts = snap.children.find((x) => x.schema === c.fk.fromSchema && x.table === c.fk.fromTable);
+    if (!cp?.done) out.push(`the back-fill of ${c.column} on ${childName(c)} ${cp ? `stopped at block ${cp.nextBlock} of ${cp.endBlock}` : 'has not run'}`);
+    else if (!facts?.covered) out.push(`${childName(c)} has no valid index on (${[...c.fk.columns, c.column].join(', ')})`);
+  }
+  return out;
 }
 
 /** Whether the catalog shows the swap done: cfg.table is partitioned and the original sits at cfg.oldTable. */
@@ -143,6 +162,8 @@ async function refusal(client: pg.ClientBase, cfg: Config, snap: Snapshot, maxBa
       : ['the latest verify --data recorded no structure to compare with (an older partwise ran it)']),
   ];
   if (problems.length) return `${problems.join('; ')}. To repair: ${REPAIR}, then partwise swap`;
+  const unfilled = await childrenNotReady(client, cfg, snap);
+  if (unfilled.length) return `${unfilled.join('; ')}: run partwise migrate (it back-fills and indexes them), then swap`;
   const backlog = await captureBacklog(client, cfg, 'forward');
   if (backlog > maxBacklog)
     return `${backlog} captured change(s) are still pending (limit ${maxBacklog}); the swap would hold writes while applying them. Run partwise verify --data (it applies them) or partwise migrate, then swap`;
@@ -206,7 +227,7 @@ export async function runSwap(ctx: StepContext, opts: SwapOptions = {}): Promise
   let switched: { attempts: number; replayed: number };
   try {
     switched = await switchTables(ctx, snap, cfg, 'swap', sw, {
-      gate: swapGate(cfg, verified, structureFingerprint(snap.source!, snap.target!)),
+      gate: swapGate(cfg, verified, structureFingerprint(snap.source!, snap.target!), carriedChildren(snap, cfg)),
       // journaled in the same transaction: a swap that committed always has its reverse on record
       record: async (replayed) => {
         await journal.finish(logId, 'done', undefined, { ...record, replayed });

@@ -13,6 +13,7 @@ import { columnDefinition, ident, qname } from '../plan/ddl.js';
 import { captureIntegrity } from '../move/capture.js';
 import { structureChanges, structureFingerprint, type StructureFingerprint } from '../move/structure.js';
 import { REPAIR } from './verifyData.js';
+import { childName, mismatchCountSql, type ChildCarry } from '../plan/carryChildren.js';
 
 export class SwitchRefused extends Error {
   constructor(readonly problems: string[], readonly repair: string) {
@@ -43,10 +44,25 @@ export async function swapProblems(client: pg.ClientBase, cfg: Config, verified:
   return problems;
 }
 
+/**
+ * The carried children (src/plan/carryChildren.ts) whose key column is missing or differs from their parent's for some
+ * row: the new foreign key, added NOT VALID, could not be validated (and a NULL key would escape it).
+ */
+export async function childKeyProblems(client: pg.ClientBase, cfg: Config, children: ChildCarry[]): Promise<string[]> {
+  const problems: string[] = [];
+  for (const c of children) {
+    const n = Number((await client.query(mismatchCountSql(c, qname(cfg.schema, cfg.table)))).rows[0].n);
+    if (n > 0)
+      problems.push(`${n} row(s) of ${childName(c)} have no ${c.column} or another one than the ${cfg.table} row they reference: run partwise migrate (its back-fill sets them), verify --data, then swap`);
+  }
+  return problems;
+}
+
 /** The swap's gate, for switchTables. */
-export function swapGate(cfg: Config, verified: StructureFingerprint | null, planned: StructureFingerprint) {
+export function swapGate(cfg: Config, verified: StructureFingerprint | null, planned: StructureFingerprint, children: ChildCarry[] = []) {
   return async (client: pg.ClientBase): Promise<void> => {
     const problems = await swapProblems(client, cfg, verified, planned);
+    if (problems.length === 0) problems.push(...(await childKeyProblems(client, cfg, children)));
     if (problems.length) throw new SwitchRefused(problems, `To repair: ${REPAIR}, then partwise swap`);
   };
 }

@@ -129,7 +129,7 @@ function screenOf(id: ChecklistId, state: MigrationState, run: StepRun | undefin
   return (slot: ScreenSlot) => {
     const info = stepById(id);
     const base = { info, run, view: state.steps[(info.stateOf ?? info.id) as keyof MigrationState['steps']], migration: state, width: slot.width, height: slot.height, isActive: slot.isActive };
-    if (id === 'migrate') return <MigrateView {...base} readOnly={false} mode="all" workers={1} controlsView={{ controls: null, changedAt: 0, error: null }} />;
+    if (id === 'migrate') return <MigrateView {...base} readOnly={false} mode="all" workers={1} controlsView={{ controls: null, changedAt: 0, error: null }} childKey="program_id" />;
     if (id === 'monitor') return <MonitorView {...base} monitor={{ sizes, error: null, refreshing: false, intervalMs: 2000, exact: {} }} sort="name" window={{ cursor: 2, offset: 0 }} />;
     const Screen = SCREENS[id];
     const props: ScreenProps = { ...base, session, health, busy: false, request: () => undefined };
@@ -320,7 +320,7 @@ describe('NO_COLOR: the selection is marked without colors', () => {
       const state = copying();
       const info = stepById('migrate');
       const base = { run: undefined, view: state.steps.migrate, migration: state, width: 99, height: 25, isActive: false };
-      const m = render(<ColorProvider enabled={false}><MigrateView {...base} info={info} readOnly={false} mode="gradual" workers={1} controlsView={{ controls: null, changedAt: 0, error: null }} /></ColorProvider>);
+      const m = render(<ColorProvider enabled={false}><MigrateView {...base} info={info} readOnly={false} mode="gradual" workers={1} controlsView={{ controls: null, changedAt: 0, error: null }} childKey="program_id" /></ColorProvider>);
       const mf = m.lastFrame() ?? '';
       m.unmount();
       expect(mf).not.toMatch(/\u001b\[/);

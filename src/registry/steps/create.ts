@@ -6,10 +6,12 @@ export const create = defineStep({
   id: 'create', command: 'create', key: '2', title: 'Create',
   summary: 'create the partitioned table, its partitions and indexes',
   about: 'Creates the partitioned table with one partition per lookup row plus the default, RLS, grants and indexes, while it ' +
-    'is empty. Locks only the new table (ACCESS EXCLUSIVE); the source is not touched. Each statement has a short lock_timeout and retries.',
+    'is empty. Locks only the new table (ACCESS EXCLUSIVE); the source is not touched. A table whose foreign key into the source lacks the key ' +
+    'gets the key column (nullable: instant) and a trigger that fills it (ACCESS EXCLUSIVE on it for a moment). Each statement has a short lock_timeout and retries.',
   changes: true, confirm: 'y', flags: [],
   options: () => ({}),
-  question: (cfg) => `Create ${cfg.schema}.${cfg.newTable} with its partitions and indexes? The source ${cfg.schema}.${cfg.table} is not changed. (s shows the SQL first)`,
+  question: (cfg, _o, s) => `Create ${cfg.schema}.${cfg.newTable} with its partitions and indexes? The source ${cfg.schema}.${cfg.table} is not changed` +
+    `${s.children.length ? `; ${s.children.map((c) => c.child).join(', ')} get${s.children.length === 1 ? 's' : ''} the column ${cfg.key} and a trigger that fills it` : ''}. (s shows the SQL first)`,
   refuse(s) {
     const problem = sourceProblem(s) ?? busyElsewhere(s);
     if (problem) return problem;

@@ -7,8 +7,10 @@ import type { Snapshot } from '../../catalog/types.js';
 import { stepPart } from '../../exec/runStep.js';
 import { captureInstalled, captureIntegrity, captureSetupSteps, replayBatchStatements } from '../../move/capture.js';
 import { DEFAULT_CONTROLS, readControls } from '../../move/control.js';
-import { planCreate } from '../../plan/planCreate.js';
-import { notePart, type PreviewContext, type ScriptPart } from '../../plan/script.js';
+import { carriedChildren, planCreate } from '../../plan/planCreate.js';
+import { backfillBatchSql, childIndexStep, childSyncStep } from '../../plan/carryChildren.js';
+import { qname } from '../../db/quote.js';
+import { notePart, only, type PreviewContext, type ScriptPart } from '../../plan/script.js';
 
 export async function createPreview(p: PreviewContext): Promise<ScriptPart[]> {
   const plan = planCreate(await takeSnapshot(p.client, p.cfg), p.cfg);
@@ -20,7 +22,7 @@ export const SETUP = 'set-up';
 
 export async function migratePreview(p: PreviewContext): Promise<ScriptPart[]> {
   const snap = await takeSnapshot(p.client, p.cfg);
-  return [...(await migrateSetupParts(p, snap)), ...copyParts(p, snap, (await readControls(p.client, p.cfg)).batchSize)];
+  return [...(await migrateSetupParts(p, snap)), ...copyParts(p, snap, (await readControls(p.client, p.cfg)).batchSize), ...childParts(p, snap)];
 }
 
 /** Change capture, before the first row is copied: nothing when it is installed and has captured every write. */
@@ -48,5 +50,29 @@ export function copyParts(p: PreviewContext, snap: Snapshot, batchSize: number |
       statements: replayBatchStatements(snap, p.cfg, 'forward', Math.max(batchSize ?? DEFAULT_CONTROLS.batchSize, 1000)), locks: [],
       notes: ['rows without a key stop the replay with their primary keys named (a read before the DELETE)'],
     },
+  ];
+}
+
+/**
+ * After the copy, for the tables whose foreign key lacks the key (src/steps/migrateChildren.ts): the source's
+ * key-following trigger, then per child its back-fill batches and the index on (fk columns, key) CONCURRENTLY.
+ */
+export function childParts(p: PreviewContext, snap: Snapshot): ScriptPart[] {
+  const carries = carriedChildren(snap, p.cfg);
+  if (!carries.length) return [];
+  const source = qname(p.cfg.schema, p.cfg.table);
+  const sync = stepPart(childSyncStep(carries, p.cfg), p.retry);
+  return [
+    sync,
+    ...carries.map((c): ScriptPart => {
+      const ix = childIndexStep(c, snap.children.find((x) => x.schema === c.fk.fromSchema && x.table === c.fk.fromTable));
+      const index = stepPart(ix, p.retry);
+      return {
+        title: `back-fill ${c.column} of ${c.fk.fromSchema}.${c.fk.fromTable}, then ${ix.done ? 'its index exists already' : ix.title.charAt(0).toLowerCase() + ix.title.slice(1)}`,
+        statements: [...only('each range of the child\'s heap blocks ($1, $2), one transaction with its checkpoint', [backfillBatchSql(c, source)]), ...index.statements],
+        locks: ix.locks,
+        notes: ['throttled by the copy\'s controls (batch size, rate, sleep, pause); the index CONCURRENTLY, outside a transaction'],
+      };
+    }),
   ];
 }

@@ -1,0 +1,48 @@
+/**
+ * migrate's part for the tables whose foreign key into the source lacks the key (src/plan/carryChildren.ts), after
+ * the copy: the key column and fill trigger where create did not add them (a foreign key added since), the source's
+ * key-following trigger, the back-fill of each child (src/move/childBackfill.ts), then the index on (fk columns, key)
+ * CONCURRENTLY where none exists. It runs in migrate because it is long, throttled and resumable like the copy, under
+ * the same run lease and live controls, and it must be complete before verify --data and the swap; every part is
+ * idempotent, so a killed migrate resumes it.
+ */
+import { takeSnapshot } from '../catalog/snapshot.js';
+import type { Snapshot } from '../catalog/types.js';
+import { runStep } from '../exec/runStep.js';
+import type { Step } from '../plan/types.js';
+import { childCreateStep, childIndexStep, childSyncStep } from '../plan/carryChildren.js';
+import { carriedChildren } from '../plan/planCreate.js';
+import { backfillChild, emitChild, type BackfillHooks } from '../move/childBackfill.js';
+import type { StepContext } from './context.js';
+
+async function run(ctx: StepContext, step: Step): Promise<void> {
+  ctx.emit({ type: 'step.start', step: step.id, title: step.title, statements: step.statements, locks: step.locks });
+  const t0 = Date.now();
+  await runStep(ctx.client, step, ctx.retry, ctx.emit);
+  ctx.emit({ type: 'step.done', step: step.id, title: step.title, ms: Date.now() - t0 });
+}
+
+/** How many children were carried (0 when the source has no such foreign key). Throws what `hooks.between` throws. */
+export async function migrateChildren(ctx: StepContext, snap0: Snapshot, migrationId: number, hooks: BackfillHooks): Promise<number> {
+  const { cfg, client, emit } = ctx;
+  let snap = snap0;
+  const carries = carriedChildren(snap, cfg);
+  if (!carries.length) return 0;
+  const facts = (s: Snapshot, schema: string, table: string) => s.children.find((x) => x.schema === schema && x.table === table);
+  for (const c of carries) {
+    const f = facts(snap, c.fk.fromSchema, c.fk.fromTable);
+    if (!(f?.fillFunction && f.fillTrigger && f.columnExists)) await run(ctx, childCreateStep(c, cfg, f));
+  }
+  if (carries.some((c) => !facts(snap, c.fk.fromSchema, c.fk.fromTable)?.syncTrigger)) await run(ctx, childSyncStep(carries, cfg));
+  for (const c of carries) {
+    const cp = await backfillChild(client, cfg, migrationId, c, emit, hooks, snap.server.superuser);
+    snap = await takeSnapshot(client, cfg);
+    const f = facts(snap, c.fk.fromSchema, c.fk.fromTable);
+    if (!f?.covered) {
+      emitChild(emit, c, cp, 'indexing');
+      await run(ctx, childIndexStep(c, f));
+    }
+    emitChild(emit, c, cp, 'done');
+  }
+  return carries.length;
+}
