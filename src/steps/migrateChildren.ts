@@ -40,7 +40,15 @@ export async function migrateChildren(ctx: StepContext, snap0: Snapshot, migrati
     const f = facts(snap, c.fk.fromSchema, c.fk.fromTable);
     if (!f?.covered) {
       emitChild(emit, c, cp, 'indexing');
-      await run(ctx, childIndexStep(c, f));
+      // the build reads the whole table, and waits for older transactions, longer than the session's statement_timeout
+      // allows a plain statement: lifted for it (an INVALID index left by a timeout would be built again next time)
+      const timeout = (await client.query<{ t: string }>(`SELECT current_setting('statement_timeout') AS t`)).rows[0]!.t;
+      await client.query(`SELECT set_config('statement_timeout', '0', false)`);
+      try {
+        await run(ctx, childIndexStep(c, f));
+      } finally {
+        await client.query(`SELECT set_config('statement_timeout', $1, false)`, [timeout]);
+      }
     }
     emitChild(emit, c, cp, 'done');
   }

@@ -21,8 +21,7 @@ export const migrate = defineStep({
   summary: 'copy the rows with change capture on',
   about: 'Installs change capture on the source (SHARE ROW EXCLUSIVE on it while the triggers are created: writes wait a moment, reads go on), ' +
     'then copies rows in batches, each one transaction with its journal checkpoint (ROW EXCLUSIVE on the new table). ' +
-    'The source keeps serving reads and writes; a stopped copy resumes from its last batch. Then each table whose foreign key lacks the key: ' +
-    'its key column is back-filled in batches (ROW EXCLUSIVE on it, resumable) and indexed CONCURRENTLY.',
+    'The source keeps serving reads and writes; a stopped copy resumes from its last batch. Then it back-fills referencing tables\' key column.',
   changes: true, stopsSafely: true, confirm: 'y',
   flags: [
     { name: 'mode', type: 'string', value: 'one|all|gradual', help: 'one: a single program (default the largest); all: one pass over the table; gradual: program by program, each verified before the next' },
