@@ -168,6 +168,21 @@ describe('foreign keys into the table without the key: the referencing tables ar
       }
       for (const t of CHILDREN) expect(await childMismatches(ctx.client, t)).toBe(0);
 
+      // the swap's gate: a row without its key (the fill trigger off for a while) refuses the swap; migrate sets it
+      await ctx.client.query(`ALTER TABLE public.obs_notes DISABLE TRIGGER partwise_fill_program_id`);
+      const stray = (await ctx.client.query(`INSERT INTO public.obs_notes (observation_id, body) VALUES ($1, 'stray') RETURNING note_id`, [parent.observation_id])).rows[0].note_id;
+      await ctx.client.query(`ALTER TABLE public.obs_notes ENABLE TRIGGER partwise_fill_program_id`);
+      const verified = await runVerifyData(ctx);
+      expect(verified.exitCode, verified.summary).toBe(0);
+      const refused = await runSwap(ctx);
+      expect(refused.exitCode).toBe(3);
+      expect(refused.summary).toMatch(/swap refused under its locks: 1 row\(s\) of public\.obs_notes have no program_id or another one than the petri_observations row they reference/);
+      expect((await ctx.client.query(`SELECT relkind::text AS k FROM pg_class WHERE oid = 'public.petri_observations'::regclass`)).rows[0].k).toBe('r');
+      const repaired = await runMigrate(ctx, { mode: 'all' });
+      expect(repaired.exitCode, repaired.summary).toBe(0);
+      expect(await childMismatches(ctx.client, 'public.obs_notes')).toBe(0);
+      await ctx.client.query(`DELETE FROM public.obs_notes WHERE note_id = $1`, [stray]);
+
       const rolled = await runRollback(ctx);
       expect(rolled.exitCode, rolled.summary).toBe(0);
       expect(await snapshotChildren(ctx.client)).toEqual(before);

@@ -14,7 +14,7 @@ import type { Config } from '../config/config.js';
 import { qname } from '../db/quote.js';
 import type { Emit } from '../events.js';
 import { withTransaction } from '../exec/transaction.js';
-import { backfillBatchSql, childName, type ChildCarry } from '../plan/carryChildren.js';
+import { backfillBatchSql, childName, mismatchCountSql, type ChildCarry } from '../plan/carryChildren.js';
 import type { Controls } from './control.js';
 import { blocksForRows, sleep } from './progress.js';
 
@@ -81,6 +81,19 @@ export function emitChild(emit: Emit, c: ChildCarry, cp: ChildCheckpoint, state:
 export async function backfillChild(client: pg.ClientBase, cfg: Config, migrationId: number, c: ChildCarry, emit: Emit, hooks: BackfillHooks, superuser: boolean): Promise<ChildCheckpoint> {
   let cp = await startChild(client, migrationId, c.child);
   const sql = backfillBatchSql(c, qname(cfg.schema, cfg.table));
+  if (cp.done) {
+    // a finished back-fill is checked once more: a row whose key went missing or stale since (the fill trigger
+    // disabled for a while, a race with a key change) starts a new pass, which sets only such rows
+    const n = Number((await client.query(mismatchCountSql(c, qname(cfg.schema, cfg.table)))).rows[0].n);
+    if (n > 0) {
+      emit({ type: 'warn', message: `${n} row(s) of ${childName(c)} have no ${c.column} or another one than the row they reference: the back-fill runs again over the table` });
+      const f = await childFile(client, c.child);
+      cp = checkpoint((await client.query(
+        `UPDATE partwise.child_backfill SET filenode = $3, end_block = $4, next_block = 0, done = false, updated_at = now() WHERE migration_id = $1 AND child = $2 RETURNING *`,
+        [migrationId, c.child, f.filenode, f.blocks],
+      )).rows[0]);
+    }
+  }
   const start = Date.now();
   let filledThisRun = 0;
   emitChild(emit, c, cp, cp.done ? 'done' : 'filling');
