@@ -47,6 +47,38 @@ afterAll(async () => {
 });
 
 describe('PostgreSQL behaviours partwise relies on (docs/behaviours/)', () => {
+  it('deadlock-victim-is-the-first-waiter: in a lock cycle PostgreSQL ends the session that started waiting first; a waiter bounded by lock_timeout below deadlock_timeout gives up first', async () => {
+    const [a, b, watch] = [await schema('b_deadlock_victim'), await session(), await session()];
+    await b.query(`SET search_path = b_deadlock_victim, public`);
+    await a.query(`CREATE TABLE t1 (i int); CREATE TABLE t2 (i int)`);
+    // deadlock_timeout is the server's (superuser-only to change): the same for both, as on a real server
+    for (const x of [a, b]) await x.query(`SET deadlock_timeout = '2s'`);
+    const waiting = async (x: pg.Client) => {
+      const pid = (await x.query<{ p: number }>('SELECT pg_backend_pid() AS p')).rows[0]!.p;
+      return async () => (await watch.query(`SELECT 1 FROM pg_locks WHERE pid = $1 AND NOT granted`, [pid])).rowCount === 1;
+    };
+    // A holds t1 and waits for t2 first; B, holding t2, then asks for t1: A's wait reaches deadlock_timeout first
+    const aWaits = await waiting(a);
+    await a.query(`BEGIN; LOCK t1 IN ROW EXCLUSIVE MODE`);
+    await b.query(`BEGIN; LOCK t2 IN ACCESS EXCLUSIVE MODE`);
+    const aAsks = a.query(`LOCK t2 IN ROW EXCLUSIVE MODE`).then(() => null, (e: { code?: string }) => e.code ?? 'error');
+    await waitUntil(aWaits, { what: 'A waiting for t2' });
+    const bAsks = b.query(`LOCK t1 IN ACCESS EXCLUSIVE MODE`).then(() => null, (e: { code?: string }) => e.code ?? 'error');
+    expect(await aAsks).toBe('40P01');
+    expect(await bAsks).toBeNull();
+    await a.query('ROLLBACK');
+    await b.query('COMMIT');
+    // the same cycle, but B (the later waiter) waits at most lock_timeout, less than deadlock_timeout: B gives up, A goes on
+    await a.query(`BEGIN; LOCK t1 IN ROW EXCLUSIVE MODE`);
+    await b.query(`BEGIN; SET LOCAL lock_timeout = '300ms'; LOCK t2 IN ACCESS EXCLUSIVE MODE`);
+    const aAsksAgain = a.query(`LOCK t2 IN ROW EXCLUSIVE MODE`).then(() => null, (e: { code?: string }) => e.code ?? 'error');
+    await waitUntil(aWaits, { what: 'A waiting for t2 again' });
+    expect(await b.query(`LOCK t1 IN ACCESS EXCLUSIVE MODE`).then(() => null, (e: { code?: string }) => e.code ?? 'error')).toBe('55P03');
+    await b.query('ROLLBACK');
+    expect(await aAsksAgain).toBeNull();
+    await a.query('COMMIT');
+  });
+
   it('advisory-share-lock-waits-behind-exclusive: a share request made while an exclusive one waits is granted only after it', async () => {
     const [a, b, c, watch] = [await session(), await session(), await session(), await session()];
     const key = 'b_advisory_share';

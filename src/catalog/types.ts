@@ -233,6 +233,8 @@ export interface ServerInfo {
   canCreateSchema: boolean;
   statementTimeout: string;
   lockTimeout: string;
+  /** deadlock_timeout in ms: the switch bounds its lock waits below it (src/steps/switchTables.ts) */
+  deadlockTimeoutMs: number;
   maxLocksPerTransaction: number;
   walLevel: string;
   maxWalSizeBytes: number;

@@ -357,7 +357,10 @@ export function planSwap(snap: Snapshot, cfg: Config, inputs: SwapInputs = {}): 
   // 10. Views, materialized views and BEGIN ATOMIC functions: recreated from their definitions, which name the
   // table by its qualified name, so they bind to whatever holds that name now.
   for (const d of src.dependents) {
-    if (d.kind !== 'function') locks.push({ mode: 'ACCESS EXCLUSIVE', on: qname(d.schema, d.name), why: `${d.kind} recreated to read the partitioned table` });
+    if (d.kind !== 'function')
+      // by its statement: LOCK TABLE refuses a materialized view, and on a view it locks the tables the view reads
+      // too (the live table, in ACCESS EXCLUSIVE, long before the switch means to)
+      locks.push({ mode: 'ACCESS EXCLUSIVE', on: qname(d.schema, d.name), why: `${d.kind} recreated to read the partitioned table`, byStatementOnly: true });
     fwd.push(...recreateDependent(d));
     rev2.push(...recreateDependent(d));
     if (d.kind === 'materialized view') notes.push(`materialized view ${d.schema}.${d.name} is dropped and re-created (and filled) inside the swap transaction`);

@@ -4,6 +4,8 @@ export interface LockInfo {
   /** schema-qualified, quoted relation name */
   on: string;
   why: string;
+  /** a relation its own statement locks, not LOCK TABLE (which refuses a materialized view and, on a view, locks the tables it reads) */
+  byStatementOnly?: true;
 }
 
 export type StepPhase = 'create' | 'migrate' | 'swap' | 'rollback' | 'finish' | 'maintain';

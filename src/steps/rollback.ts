@@ -53,15 +53,27 @@ export function rollbackBeforeSwapStep(snap: Snapshot, cfg: Config, migrationId:
  * Rollback after the swap's switch (src/steps/switchTables.ts): reverse capture removed, the reverse the swap
  * journaled, forward capture installed again, the verification cleared.
  */
-export function rollbackSwitch(cfg: Config, record: Pick<SwapJournal, 'reverse' | 'forwardCapture'>, migrationId: number): TableSwitch {
+export function rollbackSwitch(cfg: Config, snap: Snapshot, record: Pick<SwapJournal, 'reverse' | 'forwardCapture' | 'locks' | 'validate'>, migrationId: number): TableSwitch {
   return {
-    direction: 'reverse', idle: qname(cfg.schema, cfg.oldTable), live: qname(cfg.schema, cfg.table), alsoLocked: [],
+    direction: 'reverse', idle: qname(cfg.schema, cfg.oldTable), live: qname(cfg.schema, cfg.table), alsoLocked: reverseLocks(record),
+    deadlockTimeoutMs: snap.server.deadlockTimeoutMs,
     statements: [
       ...captureRemovalStatements(cfg, 'reverse'), ...record.reverse, ...record.forwardCapture,
       // the copy is in sync again, but verification must be redone before the next swap
       `DELETE FROM partwise.data_verification WHERE migration_id = ${Math.trunc(migrationId)}`,
     ],
   };
+}
+
+/**
+ * The relations the journaled reverse changes besides the two tables: the swap's own list (the tables whose foreign
+ * keys moved; views are locked by their own statements), or for a record written without it, the foreign keys to validate.
+ */
+function reverseLocks(record: Pick<SwapJournal, 'locks' | 'validate'>): LockInfo[] {
+  if (record.locks) return record.locks;
+  return [
+    ...(record.validate ?? []).map((f): LockInfo => ({ mode: 'ACCESS EXCLUSIVE', on: f.table, why: `foreign key ${f.name} moved back` })),
+  ];
 }
 
 export function rollbackLocks(cfg: Config): LockInfo[] {
@@ -136,7 +148,7 @@ async function rollbackAfterSwap(ctx: StepContext): Promise<StepResult> {
 
   const title = rollbackTitle(cfg);
   const logId = await journal.start('rollback', { swapped: true });
-  const sw = rollbackSwitch(cfg, record, journal.migrationId);
+  const sw = rollbackSwitch(cfg, snap, record, journal.migrationId);
   emit({ type: 'step.start', step: 'rollback', title, statements: sw.statements, locks: rollbackLocks(cfg) });
   const t0 = Date.now();
   // the writes logged since the swap are copied back before the locks; under them only the last moment's remain

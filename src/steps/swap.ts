@@ -44,6 +44,8 @@ export interface SwapJournal {
   forwardCapture: string[];
   validate: Array<{ table: string; name: string }>;
   dependents: Dependent[];
+  /** the relations the reverse changes besides the two tables (absent in records of partwise before 0.2: rollback derives them) */
+  locks?: LockInfo[];
 }
 
 /** SHARE UPDATE EXCLUSIVE on the referencing table: writes go on while it scans. */
@@ -109,7 +111,8 @@ export async function readIdentityFloors(client: pg.ClientBase, snap: Snapshot, 
 /** The swap's switch (src/steps/switchTables.ts): the plan's statements, forward capture removed, reverse capture installed. */
 export function swapSwitch(snap: Snapshot, cfg: Config, plan: SwapPlan): TableSwitch {
   return {
-    direction: 'forward', idle: qname(cfg.schema, cfg.newTable), live: qname(cfg.schema, cfg.table), alsoLocked: plan.locks.map((l) => l.on),
+    direction: 'forward', idle: qname(cfg.schema, cfg.newTable), live: qname(cfg.schema, cfg.table), alsoLocked: plan.locks,
+    deadlockTimeoutMs: snap.server.deadlockTimeoutMs,
     statements: [...plan.statements, ...captureRemovalStatements(cfg, 'forward'), ...captureInstallStatements(snap, cfg, 'reverse')],
   };
 }
@@ -130,6 +133,7 @@ export function swapRecord(snap: Snapshot, cfg: Config, plan: SwapPlan): SwapJou
     forwardCapture: captureInstallStatements(snap, cfg, 'forward'),
     validate: foreignKeysToValidate(snap),
     dependents: snap.source!.dependents,
+    locks: plan.locks,
   };
 }
 

@@ -71,7 +71,7 @@ export function swapParts(snap: Snapshot, cfg: Config, policy: Policy, plan: Swa
 export function rollbackAfterSwapParts(snap: Snapshot, cfg: Config, policy: Policy, record: SwapJournal, migrationId: number, original: TableInfo): ScriptPart[] {
   return [
     drainPart(snap, cfg, 'reverse'),
-    switchPart(rollbackTitle(cfg), rollbackSwitch(cfg, record, migrationId), snap, cfg, policy, rollbackLocks(cfg)),
+    switchPart(rollbackTitle(cfg), rollbackSwitch(cfg, snap, record, migrationId), snap, cfg, policy, rollbackLocks(cfg)),
     ...afterParts(cfg, record.validate, original, false),
   ];
 }
