@@ -102,12 +102,16 @@ describe('the SQL a step shows is the SQL it sends', () => {
     expect(all).toContain(SHORT_TIMEOUT);
     expect(all).not.toContain(BASE_TIMEOUT);
     const lockOrder = all.filter((s) => s.startsWith('LOCK TABLE') || s.startsWith('SET LOCAL lock_timeout'));
-    // after the first lock every wait is bounded below deadlock_timeout (1s: 3/8 of it), and the referencing table is
-    // locked before the live one (docs/behaviours/deadlock-victim-is-the-first-waiter.md)
+    // after the first lock every wait is bounded below deadlock_timeout (1s: 3/8 of it); the referencing table is
+    // frozen (SHARE UPDATE EXCLUSIVE) before the gate and locked after the live table
+    // (docs/behaviours/deadlock-victim-is-the-first-waiter.md)
+    const LATE = "SET LOCAL lock_timeout = '62ms'";
     expect(lockOrder).toEqual([
-      SHORT_TIMEOUT, `LOCK TABLE ${N} IN ACCESS EXCLUSIVE MODE`, "SET LOCAL lock_timeout = '375ms'", 'LOCK TABLE "public"."petri_images" IN ACCESS EXCLUSIVE MODE',
-      `LOCK TABLE ${S} IN SHARE UPDATE EXCLUSIVE MODE`, `LOCK TABLE ${S} IN EXCLUSIVE MODE`,
-      `LOCK TABLE ${S} IN ACCESS EXCLUSIVE MODE`, `LOCK TABLE ${S} IN SHARE ROW EXCLUSIVE MODE`, // the last: reverse capture's install
+      SHORT_TIMEOUT, `LOCK TABLE ${N} IN ACCESS EXCLUSIVE MODE`, "SET LOCAL lock_timeout = '375ms'", 'LOCK TABLE "public"."petri_images" IN SHARE UPDATE EXCLUSIVE MODE',
+      `LOCK TABLE ${S} IN SHARE UPDATE EXCLUSIVE MODE`,
+      // only when the switch is late (switchWaits): a short wait before each later lock and before the statements
+      LATE, `LOCK TABLE ${S} IN EXCLUSIVE MODE`, LATE, `LOCK TABLE ${S} IN ACCESS EXCLUSIVE MODE`, LATE, 'LOCK TABLE "public"."petri_images" IN ACCESS EXCLUSIVE MODE', LATE,
+      `LOCK TABLE ${S} IN SHARE ROW EXCLUSIVE MODE`, // the last: reverse capture's install
       "SET LOCAL lock_timeout = '2s'", // after the commit: the smoke check's own transaction
     ]);
     const m = matchPreview(flatten(parts), sent);

@@ -4,14 +4,15 @@
  * 2. locks the table the application does not use first (autovacuum may be working on it: waiting for that while
  *    holding the live table would hold every application write),
  * 3. bounds every lock wait from here on (see below) and locks the other tables the statements change (those whose
- *    foreign keys move), in the mode the statements need, before the live table (views are locked by their own
- *    statements: LOCK TABLE on a view would lock the live table too),
+ *    foreign keys move) SHARE UPDATE EXCLUSIVE: no DDL or trigger change reaches them, their reads and writes go on
+ *    (views are locked by their own statements: LOCK TABLE on a view would lock the live table too),
  * 4. locks the live table SHARE UPDATE EXCLUSIVE: no ALTER TABLE, CREATE INDEX, trigger or policy change can reach
  *    it any more, while the application's reads and writes go on,
  * 5. runs the gate (the switch's last checks: the structure and capture's triggers can no longer change),
  * 6. locks the live table EXCLUSIVE (writes wait, reads go on) and applies the last captured changes (a change replay
  *    cannot apply stops it here),
- * 7. takes ACCESS EXCLUSIVE on the live table and runs the switch's statements (plain SQL from the planner),
+ * 7. takes ACCESS EXCLUSIVE on the live table, then on the other tables, and runs the switch's statements (plain SQL
+ *    from the planner),
  * 8. records the result in the journal, in the same transaction.
  * The application's writes wait only from 6 on: the gate's catalog reads do not hold them.
  *
@@ -19,16 +20,17 @@
  * relation the switch needs and waits for another the switch holds closes a cycle, and PostgreSQL ends the session
  * whose wait reaches deadlock_timeout first, the one that waited first: often the application's. So the switch
  * never waits for long while holding what the application may wait for: once the idle table is locked, each lock
- * wait is at most 3/8 of the server's deadlock_timeout, and no wait starts that could end later than 3/4 of it after
- * that first lock (the attempt is given up and retried instead). An application session that starts waiting for the
- * switch after that point reaches deadlock_timeout only after the switch has stopped waiting.
+ * wait is at most 3/8 of the server's deadlock_timeout, no full wait starts that could end later than 3/4 of it after
+ * that first lock (a short one of 1/16 instead, while that ends within 7/8; later the attempt is given up and
+ * retried). An application session that waits for the switch started waiting after that first lock, so it reaches
+ * deadlock_timeout only after the switch has stopped waiting.
  */
 import type pg from 'pg';
 import type { Snapshot } from '../catalog/types.js';
 import type { Config } from '../config/config.js';
 import { lockedOpening, lockedTransaction, type Exec, type RetryPolicy } from '../exec/retry.js';
 import { captureLockStatement, lockCapture, replayInTransaction, replayStatements, type Direction } from '../move/capture.js';
-import type { ScriptStatement } from '../plan/script.js';
+import { only, type ScriptStatement } from '../plan/script.js';
 import type { LockInfo } from '../plan/types.js';
 import { LOCK_NOT_AVAILABLE } from '../exec/errors.js';
 import type { StepContext } from './context.js';
@@ -52,8 +54,8 @@ const MODE_RANK: Record<LockInfo['mode'], number> = {
   'ACCESS SHARE': 0, 'ROW EXCLUSIVE': 1, 'SHARE UPDATE EXCLUSIVE': 2, 'SHARE': 3, 'SHARE ROW EXCLUSIVE': 4, 'ACCESS EXCLUSIVE': 5,
 };
 
-/** alsoLocked without the two tables, one entry per relation in the strongest mode asked for, in the plan's order. */
-export function earlyLocks(sw: Pick<TableSwitch, 'idle' | 'live' | 'alsoLocked'>): LockInfo[] {
+/** alsoLocked without the two tables and the relations only their statements lock, one entry per relation in the strongest mode asked for, in the plan's order. */
+export function otherLocks(sw: Pick<TableSwitch, 'idle' | 'live' | 'alsoLocked'>): LockInfo[] {
   const out: LockInfo[] = [];
   for (const l of sw.alsoLocked) {
     if (l.on === sw.idle || l.on === sw.live || l.byStatementOnly) continue;
@@ -64,23 +66,42 @@ export function earlyLocks(sw: Pick<TableSwitch, 'idle' | 'live' | 'alsoLocked'>
   return out;
 }
 
-/** Each lock wait after the idle table's, and the time from that lock within which every wait must have ended. */
-export function switchWaits(sw: Pick<TableSwitch, 'deadlockTimeoutMs'>, policy: Pick<RetryPolicy, 'lockTimeoutMs'>): { waitMs: number; boundMs: number } {
-  const dt = Math.max(1, sw.deadlockTimeoutMs);
-  return { waitMs: Math.max(1, Math.min(policy.lockTimeoutMs, Math.floor((dt * 3) / 8))), boundMs: Math.max(2, Math.floor((dt * 3) / 4)) };
+/**
+ * The switch's lock waits after the idle table's first lock, from the server's deadlock_timeout (DT): each wait at
+ * most waitMs (3/8 DT); a full wait starts only while it would end within boundMs (3/4 DT) of that first lock; later
+ * than that, only a short one (quickMs, DT/16), and only while it would end within lateBoundMs (7/8 DT); later
+ * still the attempt is given up and retried. A session that waits for the switch started after that first lock, so
+ * its own deadlock_timeout comes later than any of these ends.
+ */
+export function switchWaits(sw: Pick<TableSwitch, 'deadlockTimeoutMs'>, policy: Pick<RetryPolicy, 'lockTimeoutMs'>): { waitMs: number; boundMs: number; quickMs: number; lateBoundMs: number } {
+  const dt = Math.max(16, sw.deadlockTimeoutMs);
+  const waitMs = Math.max(1, Math.min(policy.lockTimeoutMs, Math.floor((dt * 3) / 8)));
+  return { waitMs, boundMs: Math.floor((dt * 3) / 4), quickMs: Math.min(waitMs, Math.floor(dt / 16)), lateBoundMs: Math.floor((dt * 7) / 8) };
 }
 
-/** The switch's SQL as it runs: the locks before the gate, the lock before the replay, then the upgrade and the statements. */
-export function switchScript(sw: TableSwitch, policy: Pick<RetryPolicy, 'lockTimeoutMs'>): { beforeGate: string[]; beforeReplay: string[]; afterReplay: string[] } {
+/** What the switch sends before its EXCLUSIVE and ACCESS EXCLUSIVE locks when the full wait could end past the bound. */
+export const LATE_LOCK = 'the switch has held its first lock so long that a full lock wait could end past 3/4 of deadlock_timeout: the next locks wait only briefly';
+export const quickWait = (sw: Pick<TableSwitch, 'deadlockTimeoutMs'>, policy: Pick<RetryPolicy, 'lockTimeoutMs'>): string => `SET LOCAL lock_timeout = '${switchWaits(sw, policy).quickMs}ms'`;
+
+/**
+ * The switch's SQL as it runs: the locks before the gate, the live table's EXCLUSIVE lock before the replay, then its
+ * ACCESS EXCLUSIVE lock, the other tables' locks in the mode the statements need, and the statements. The other
+ * tables (those whose foreign keys move) get SHARE UPDATE EXCLUSIVE before the gate: their structure and triggers are
+ * frozen for its checks while the application's reads and writes go on, so an application transaction that writes
+ * the live table and then a referencing one (ON DELETE CASCADE) is not caught between the two.
+ */
+export function switchScript(sw: TableSwitch, policy: Pick<RetryPolicy, 'lockTimeoutMs'>): { beforeGate: string[]; beforeReplay: string[]; afterReplay: string[]; statements: string[] } {
+  const others = otherLocks(sw);
   return {
     beforeGate: [
       `LOCK TABLE ${sw.idle} IN ACCESS EXCLUSIVE MODE`,
       `SET LOCAL lock_timeout = '${switchWaits(sw, policy).waitMs}ms'`,
-      ...earlyLocks(sw).map((l) => `LOCK TABLE ${l.on} IN ${l.mode} MODE`),
+      ...others.map((l) => `LOCK TABLE ${l.on} IN SHARE UPDATE EXCLUSIVE MODE`),
       `LOCK TABLE ${sw.live} IN SHARE UPDATE EXCLUSIVE MODE`,
     ],
     beforeReplay: [`LOCK TABLE ${sw.live} IN EXCLUSIVE MODE`],
-    afterReplay: [`LOCK TABLE ${sw.live} IN ACCESS EXCLUSIVE MODE`, ...sw.statements],
+    afterReplay: [`LOCK TABLE ${sw.live} IN ACCESS EXCLUSIVE MODE`, ...others.filter((l) => MODE_RANK[l.mode] > MODE_RANK['SHARE UPDATE EXCLUSIVE']).map((l) => `LOCK TABLE ${l.on} IN ${l.mode} MODE`)],
+    statements: sw.statements,
   };
 }
 
@@ -90,9 +111,11 @@ export function switchScript(sw: TableSwitch, policy: Pick<RetryPolicy, 'lockTim
  */
 export function switchStatements(sw: TableSwitch, snap: Snapshot, cfg: Config, policy: Pick<RetryPolicy, 'lockTimeoutMs'>): ScriptStatement[] {
   const script = switchScript(sw, policy);
+  const late = only(LATE_LOCK, [quickWait(sw, policy)]);
+  const bounded = (locks: string[]) => locks.flatMap((l) => [...late, l]);
   return [
-    ...lockedOpening(policy), captureLockStatement(cfg, sw.direction), ...script.beforeGate, ...script.beforeReplay,
-    ...replayStatements(snap, cfg, sw.direction, { locked: true }), ...script.afterReplay, 'COMMIT',
+    ...lockedOpening(policy), captureLockStatement(cfg, sw.direction), ...script.beforeGate, ...bounded(script.beforeReplay),
+    ...replayStatements(snap, cfg, sw.direction, { locked: true }), ...bounded(script.afterReplay), ...late, ...script.statements, 'COMMIT',
   ];
 }
 
@@ -107,27 +130,37 @@ export interface SwitchHooks {
 export async function switchTables(ctx: StepContext, snap: Snapshot, cfg: Config, step: string, sw: TableSwitch, hooks: SwitchHooks): Promise<{ attempts: number; replayed: number }> {
   const { client } = ctx;
   const script = switchScript(sw, ctx.retry);
-  const { waitMs, boundMs } = switchWaits(sw, ctx.retry);
+  const { waitMs, boundMs, quickMs, lateBoundMs } = switchWaits(sw, ctx.retry);
   let replayed = 0;
   let attempts = 0;
-  await lockedTransaction(client, { policy: ctx.retry, emit: ctx.emit, step, relations: [sw.live, sw.idle, ...earlyLocks(sw).map((l) => l.on)] }, async (exec: Exec, n) => {
+  await lockedTransaction(client, { policy: ctx.retry, emit: ctx.emit, step, relations: [sw.live, sw.idle, ...otherLocks(sw).map((l) => l.on)] }, async (exec: Exec, n) => {
     attempts = n;
     await lockCapture(client, cfg, sw.direction);
     const [idleLock, ...restBeforeGate] = script.beforeGate;
     await exec(idleLock!);
     const firstLockAt = performance.now();
-    // a wait that could end after the bound is not started: the attempt rolls back and is retried (see the top)
-    const withinBound = (what: string) => {
+    // a full wait that could end after the bound is not started: a short one instead, or the attempt rolls back and
+    // is retried (see the top and switchWaits)
+    const withinBound = async (what: string) => {
       const spent = Math.round(performance.now() - firstLockAt);
-      if (spent + waitMs > boundMs) throw new SwitchOverBound(what, spent, boundMs, sw.deadlockTimeoutMs);
+      if (spent + waitMs <= boundMs) return;
+      if (spent + quickMs > lateBoundMs) throw new SwitchOverBound(what, spent, lateBoundMs, sw.deadlockTimeoutMs);
+      await exec(quickWait(sw, ctx.retry));
     };
     for (const s of restBeforeGate) await exec(s);
     await hooks.gate?.(client);
-    withinBound(script.beforeReplay[0]!);
-    for (const s of script.beforeReplay) await exec(s);
+    for (const s of script.beforeReplay) {
+      await withinBound(s);
+      await exec(s);
+    }
     replayed = await replayInTransaction(client, snap, cfg, sw.direction, undefined, { locked: true });
-    withinBound(script.afterReplay[0]!);
-    for (const s of script.afterReplay) await exec(s);
+    for (const s of script.afterReplay) {
+      await withinBound(s);
+      await exec(s);
+    }
+    // the statements' own locks (a materialized view's) wait no longer than the others
+    await withinBound('the switch\'s statements');
+    for (const s of script.statements) await exec(s);
     await hooks.record(replayed);
   });
   return { attempts, replayed };
@@ -138,6 +171,6 @@ export class SwitchOverBound extends Error {
   readonly code = LOCK_NOT_AVAILABLE;
   constructor(readonly statement: string, spentMs: number, boundMs: number, deadlockTimeoutMs: number) {
     super(`the switch had held its first lock ${spentMs}ms; waiting for the next one (${statement}) could have gone past ${boundMs}ms, ` +
-      `3/4 of deadlock_timeout (${deadlockTimeoutMs}ms), where a waiting application session would be the one PostgreSQL ends: given up, to be retried`);
+      `7/8 of deadlock_timeout (${deadlockTimeoutMs}ms), where a waiting application session would be the one PostgreSQL ends: given up, to be retried`);
   }
 }
