@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import type { Column, Constraint, Index, PartitionedTableInfo, TableInfo } from '../src/catalog/types.js';
 import { resolveConfig } from '../src/config/config.js';
 import { planCopyRepair } from '../src/plan/planCopyRepair.js';
+import { buildIndexSteps, deferIndexesStep } from '../src/plan/deferIndexes.js';
+import type { Snapshot } from '../src/catalog/types.js';
 
 const cfg = resolveConfig({ table: 'obs', schema: 'public', key: 'program_id' });
 
@@ -72,5 +74,31 @@ describe('planCopyRepair', () => {
       expect.stringMatching(/^exclusion constraint obs_excl of obs cannot exist on the partitioned table/),
       expect.stringMatching(/^index obs_expr_key of obs: .*the swap refuses it/),
     ]);
+  });
+});
+
+describe('the bulk copy without the secondary indexes (src/plan/deferIndexes.ts)', () => {
+  const snapOf = (src: TableInfo, tgt: PartitionedTableInfo) => ({ source: src, target: tgt }) as unknown as Snapshot;
+  const src = source({ indexes: [index('obs_note_idx'), index('obs_note_key', { isUnique: true })] });
+
+  it('planCopyRepair with deferIndexes leaves a missing non-unique index to be built after the copy, but still a unique one', () => {
+    const r = planCopyRepair(src, copy({ indexes: [] }), cfg, { deferIndexes: true });
+    expect(r.after.map((s) => s.id)).toEqual(['index:obs_partitioned_note_key']);
+    expect(planCopyRepair(src, copy({ indexes: [] }), cfg).after.map((s) => s.id)).toEqual(['index:obs_partitioned_note_idx', 'index:obs_partitioned_note_key']);
+  });
+
+  it('drops only the copy\'s non-unique indexes that match the source, and builds exactly those again with create\'s statement', () => {
+    const tgt = copy({ indexes: [index('obs_partitioned_note_idx'), index('obs_partitioned_note_key', { isUnique: true }), index('obs_partitioned_other_idx', { methodAndColumns: 'btree (id)' })] });
+    const drop = deferIndexesStep(snapOf(src, tgt), cfg)!;
+    expect(drop.statements).toEqual(['DROP INDEX "public"."obs_partitioned_note_idx"']);
+    expect(drop.locks).toEqual([expect.objectContaining({ mode: 'ACCESS EXCLUSIVE', on: '"public"."obs_partitioned"' })]);
+    const builds = buildIndexSteps(snapOf(src, copy({ indexes: [index('obs_partitioned_note_key', { isUnique: true })] })), cfg);
+    expect(builds.map((b) => b.statements)).toEqual([['SET LOCAL statement_timeout = 0', 'CREATE INDEX "obs_partitioned_note_idx" ON "public"."obs_partitioned" USING btree (note)']]);
+    expect(drop.reverse).toEqual([builds[0]!.statements[1]]);
+    expect(buildIndexSteps(snapOf(src, tgt), cfg)).toEqual([]);
+  });
+
+  it('nothing to defer when the copy has no such index', () => {
+    expect(deferIndexesStep(snapOf(src, copy({ indexes: [] })), cfg)).toBeNull();
   });
 });

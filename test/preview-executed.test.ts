@@ -75,7 +75,8 @@ describe('the SQL a step shows is the SQL it sends', () => {
   it("migrate's set-up sends exactly its preview (change capture, SHARE ROW EXCLUSIVE on the source), then the copy starts", async () => {
     const { parts, sent } = await previewThenRun('migrate', { mode: 'all' });
     const setup = parts.filter((p) => p.title.startsWith(SETUP));
-    expect(setup.map((p) => p.title)).toEqual([expect.stringMatching(/part 1/), expect.stringMatching(/part 2/)]);
+    expect(setup.map((p) => p.title)).toEqual([expect.stringMatching(/part 1/), expect.stringMatching(/part 2/), expect.stringMatching(/secondary index\(es\) .* for the bulk copy/)]);
+    expect(statements([setup[2]!]).filter((x) => x.startsWith('DROP INDEX')).length).toBeGreaterThan(0);
     expect(setup[1]!.locks).toEqual([expect.objectContaining({ mode: 'SHARE ROW EXCLUSIVE', on: S })]);
     expect(statements(setup)).toContain(`LOCK TABLE ${S} IN SHARE ROW EXCLUSIVE MODE`);
     const expected = flatten(setup);
@@ -87,6 +88,17 @@ describe('the SQL a step shows is the SQL it sends', () => {
     expect(firstRows).toBeGreaterThan(expected.length);
     for (const s of sent.slice(expected.length, firstRows))
       expect(s).toMatch(/^(BEGIN|COMMIT|SAVEPOINT \w+|SET LOCAL synchronous_commit = 'off'|SELECT pg_advisory_xact_lock_shared\(|(INSERT INTO|DELETE FROM|UPDATE) partwise\.copy_checkpoint |SELECT [^;]* FROM partwise\.copy_checkpoint [^;]* FOR UPDATE$)/);
+    // after the copy: each deferred index built as its part shows, in its own transaction
+    const builds = parts.filter((p) => p.title.startsWith('after the copy: Build index'));
+    expect(builds.length).toBe(statements([setup[2]!]).filter((x) => x.startsWith('DROP INDEX')).length);
+    for (const b of builds) {
+      const create = statements([b]).find((x) => x.startsWith('CREATE INDEX'))!;
+      const at = sent.indexOf(create);
+      expect(at, create).toBeGreaterThan(firstRows);
+      const expectedPart = statements([b]);
+      const k = expectedPart.indexOf(create);
+      expect(sent.slice(at - k, at - k + expectedPart.length)).toEqual(expectedPart);
+    }
     // the replay between batches is sent as the preview shapes it
     const replay = parts.find((p) => p.title.startsWith('between the batches'))!;
     const take = statements([replay]).find((s) => s.startsWith('WITH picked AS'))!;

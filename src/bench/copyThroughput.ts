@@ -59,7 +59,8 @@ export async function baselineCopy(ctx: StepContext): Promise<CopyRun> {
 
 /**
  * partwise migrate --mode all with `workers` copy workers, timed to the same end as the baseline: every row in the
- * indexed copy (the indexes are there during the copy, as for the baseline) and the change log drained.
+ * indexed copy and the change log drained (partwise builds the secondary indexes after the bulk copy, inside the
+ * timing: src/plan/deferIndexes.ts; measureCopyThroughput checks that every run ends with the same indexes).
  */
 export async function partwiseCopy(ctx: StepContext, workers = 1): Promise<CopyRun> {
   const t0 = performance.now();
@@ -91,6 +92,11 @@ export async function measureCopyThroughput(ctx: StepContext, pairs: number, onR
   const baseline = sampled('baseline', baselineCopy);
   const runs: CopyRun[] = [];
   const pairRatios: number[] = [];
+  // every run must end where the baseline does: the same indexes, each valid
+  const indexes = async () => (await ctx.client.query<{ d: string }>(
+    `SELECT string_agg(d, E'\n' ORDER BY d) AS d FROM (
+       SELECT pg_get_indexdef(i.indexrelid) || CASE WHEN i.indisvalid THEN '' ELSE ' INVALID' END AS d FROM pg_index i WHERE i.indrelid = $1::regclass) x`, [qname(ctx.cfg.schema, ctx.cfg.newTable)])).rows[0]!.d;
+  const created = await indexes();
   // one untimed run first: the first writes of a fresh server create WAL segment files (later runs recycle them)
   // and fill the caches; whichever kind came first would pay for that
   await resetTarget(ctx);
@@ -102,6 +108,8 @@ export async function measureCopyThroughput(ctx: StepContext, pairs: number, onR
     for (const run of order) {
       await resetTarget(ctx);
       const r = await run(ctx);
+      const now = await indexes();
+      if (now !== created) throw new Error(`the ${r.kind} run ended with other indexes on the copy than create made:\n${now}\nexpected:\n${created}`);
       runs.push(r);
       pair.push(r);
       onRun?.(r);

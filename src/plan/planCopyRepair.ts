@@ -135,11 +135,13 @@ function indexMatches(ix: Index, have: Index, key: string): boolean {
   return !have.hasExpressions && !have.isPartial && have.keyColumns.join(',') === withKey(ix.keyColumns, key).join(',');
 }
 
-function indexRepair(src: TableInfo, tgt: PartitionedTableInfo, cfg: Config, parent: string, out: CopyRepair): void {
+function indexRepair(src: TableInfo, tgt: PartitionedTableInfo, cfg: Config, parent: string, out: CopyRepair, opts: CopyRepairOptions): void {
   const expected = new Set<string>();
   for (const ix of src.indexes.filter((i) => !i.backsConstraint && i.isValid)) {
     const name = newIndexName(cfg.table, cfg.newTable, ix.name);
     expected.add(name);
+    // built after the bulk copy (src/plan/deferIndexes.ts): the final repair creates it
+    if (opts.deferIndexes && !ix.isUnique) continue;
     const why: string[] = [];
     const create = indexStatement(ix, parent, name, cfg.key, why);
     if (!create) {
@@ -156,13 +158,18 @@ function indexRepair(src: TableInfo, tgt: PartitionedTableInfo, cfg: Config, par
   }
 }
 
+export interface CopyRepairOptions {
+  /** during migrate --mode all's bulk copy: the copy's non-unique indexes are not created (src/plan/deferIndexes.ts) */
+  deferIndexes?: boolean;
+}
+
 /** The repair of the copy's parent (partitions follow it). Empty phases when the copy matches the source. */
-export function planCopyRepair(src: TableInfo, tgt: PartitionedTableInfo, cfg: Config): CopyRepair {
+export function planCopyRepair(src: TableInfo, tgt: PartitionedTableInfo, cfg: Config, opts: CopyRepairOptions = {}): CopyRepair {
   const parent = qname(cfg.schema, cfg.newTable);
   const out: CopyRepair = { before: [], backfill: [], after: [], refused: [], uncarried: [] };
   columnRepair(src, tgt, cfg, parent, out);
   constraintRepair(src, tgt, cfg, parent, out);
-  indexRepair(src, tgt, cfg, parent, out);
+  indexRepair(src, tgt, cfg, parent, out, opts);
   return out;
 }
 

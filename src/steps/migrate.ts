@@ -28,6 +28,10 @@ import { installCapture } from './migrate/installCapture.js';
 import { copyAllMode } from './migrate/modeAll.js';
 import { copyGradualMode, copyOneMode } from './migrate/modePrograms.js';
 import { repairCopy } from './repairCopy.js';
+import { buildDeferredIndexes } from './migrate/buildIndexes.js';
+import { deferIndexesStep } from '../plan/deferIndexes.js';
+import { runStep } from '../exec/runStep.js';
+import { readCheckpoints } from '../move/copy.js';
 import { migrateChildren } from './migrateChildren.js';
 
 export type MigrateMode = 'one' | 'all' | 'gradual';
@@ -112,10 +116,20 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
   const { recopy } = await installCapture(ctx, snap0, migrationId);
 
   // 2. the copy's structure as the source's (columns, constraints, indexes added or dropped since create)
-  const repaired = await repairCopy(ctx, snap0);
+  // mode all's bulk copy runs without the copy's secondary indexes, built once after it (src/plan/deferIndexes.ts)
+  const deferIndexes = opts.mode === 'all' && !(await readCheckpoints(client, migrationId)).some((c) => c.scope === 'all' && c.done);
+  const repaired = await repairCopy(ctx, snap0, { deferIndexes });
   if (repaired.refused.length)
     return { ok: false, exitCode: EXIT.checksFailed, summary: `the copy cannot be repaired in place: ${repaired.refused.join('; ')}. Nothing was changed` };
   let snap = repaired.snap;
+  const defer = deferIndexes ? deferIndexesStep(snap, cfg) : null;
+  if (defer) {
+    emit({ type: 'step.start', step: defer.id, title: defer.title, statements: defer.statements, locks: defer.locks });
+    const t0 = Date.now();
+    await runStep(client, defer, ctx.retry, emit);
+    emit({ type: 'step.done', step: defer.id, title: defer.title, ms: Date.now() - t0 });
+    snap = await takeSnapshot(client, cfg);
+  }
 
   // 3. totals per program: one GROUP BY
   const totals = await countByKey(client, cfg);
@@ -136,6 +150,7 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
     ctx, snap, lease, migrationId, controls, programs, byKey, lookupKeys: snap.lookupRows.map((r) => r.key), markerFree, totals, keyCol,
     byPartition: tracked ? partitionPrograms(snap, keyCol.type, totals.keys()) : null,
     reporter: new ProgressReporter(emit, opts.mode, programs), fingerprint: await columnsFingerprint(client, cfg), workers: workersOf(opts, cfg),
+    deferIndexes,
   });
   const runStart = Date.now();
   // the journal knows the copy's size from now on: status and a later start say where it stands (N% of it), and
@@ -158,6 +173,7 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
   try {
     const stopped = opts.mode === 'all' ? (await copyAllMode(run), null) : opts.mode === 'one' ? await copyOneMode(run, opts.program) : await copyGradualMode(run);
     if (stopped) return stopped;
+    if (deferIndexes) await buildDeferredIndexes(run);
     // the tables whose foreign key lacks the key: their column back-filled and indexed (src/steps/migrateChildren.ts)
     await migrateChildren(ctx, await takeSnapshot(ctx.client, ctx.cfg), run.migrationId, {
       between: async () => {

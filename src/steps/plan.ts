@@ -19,7 +19,7 @@ import { rollback as rollbackStep } from '../registry/steps/rollback.js';
 import { swap as swapStep } from '../registry/steps/swap.js';
 import { hasControlInBlock, sqlComment } from '../text/safe.js';
 import type { StepContext, StepResult } from './context.js';
-import { childParts, migrateSetupParts, copyParts } from './preview/setup.js';
+import { childParts, copyAllDone, indexBuildParts, migrateSetupParts, copyParts } from './preview/setup.js';
 import { planSwapNow, rollbackAfterSwapParts, rollbackPreview, swapParts } from './preview/switch.js';
 import { isSwapped, swapRecord } from './swap.js';
 
@@ -51,7 +51,8 @@ export async function laterPhases(p: PreviewContext, snap: Snapshot): Promise<st
     return sections;
   }
   try {
-    sections.push(partsScript(titled('migrate', [...(await migrateSetupParts(p, snap)), ...copyParts(p, snap, null)])));
+    const deferring = !(await copyAllDone(p));
+    sections.push(partsScript(titled('migrate', [...(await migrateSetupParts(p, snap, deferring)), ...copyParts(p, snap, null), ...(deferring ? indexBuildParts(p, snap) : [])])));
   } catch (e) {
     sections.push(sqlComment(`migrate: ${(e as Error).message}`));
   }

@@ -9,8 +9,10 @@ import { qname } from '../db/quote.js';
 import { runStep } from '../exec/runStep.js';
 import { captureKeyColumns } from '../move/captureNames.js';
 import { backfillColumns } from '../move/drift.js';
-import { planCopyRepair, type CopyRepairStep } from '../plan/planCopyRepair.js';
+import { planCopyRepair, type CopyRepairOptions, type CopyRepairStep } from '../plan/planCopyRepair.js';
+import type { Step } from '../plan/types.js';
 import type { StepContext } from './context.js';
+import type { Config } from '../config/config.js';
 
 export interface RepairResult {
   /** what was repaired, one line each */
@@ -21,13 +23,18 @@ export interface RepairResult {
   snap: Snapshot;
 }
 
-async function runRepairStep(ctx: StepContext, s: CopyRepairStep): Promise<void> {
-  const { cfg, emit } = ctx;
-  const step = {
-    id: `repair:${s.id}`, phase: 'migrate' as const, title: `Repair ${cfg.newTable}: ${s.title}`, statements: s.statements,
-    locks: [{ mode: 'ACCESS EXCLUSIVE' as const, on: qname(cfg.schema, cfg.newTable), why: 'changing the copy (not in use yet); copy batches and replays wait' }],
+/** One repair as the step runStep runs (the previews show the same). */
+export function repairStep(cfg: Config, s: CopyRepairStep): Step {
+  return {
+    id: `repair:${s.id}`, phase: 'migrate', title: `Repair ${cfg.newTable}: ${s.title}`, statements: s.statements,
+    locks: [{ mode: 'ACCESS EXCLUSIVE', on: qname(cfg.schema, cfg.newTable), why: 'changing the copy (not in use yet); copy batches and replays wait' }],
     transactional: true, reverse: [], done: false, notes: [],
   };
+}
+
+async function runRepairStep(ctx: StepContext, s: CopyRepairStep): Promise<void> {
+  const { cfg, emit } = ctx;
+  const step = repairStep(cfg, s);
   emit({ type: 'step.start', step: step.id, title: step.title, statements: step.statements, locks: step.locks });
   const t0 = Date.now();
   await runStep(ctx.client, step, ctx.retry, emit);
@@ -35,9 +42,9 @@ async function runRepairStep(ctx: StepContext, s: CopyRepairStep): Promise<void>
 }
 
 /** Makes the copy's structure the source's again. */
-export async function repairCopy(ctx: StepContext, snap: Snapshot): Promise<RepairResult> {
+export async function repairCopy(ctx: StepContext, snap: Snapshot, opts: CopyRepairOptions = {}): Promise<RepairResult> {
   const { client, cfg, emit } = ctx;
-  const plan = planCopyRepair(snap.source!, snap.target!, cfg);
+  const plan = planCopyRepair(snap.source!, snap.target!, cfg, opts);
   if (plan.refused.length) return { repaired: [], refused: plan.refused, snap };
   for (const u of plan.uncarried) emit({ type: 'warn', message: u });
   const steps = [...plan.before, ...plan.after];

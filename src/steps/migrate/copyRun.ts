@@ -59,6 +59,8 @@ export interface CopyRunInit {
   reporter: ProgressReporter;
   fingerprint: string;
   workers: number;
+  /** the bulk copy runs without the copy's secondary indexes: a drift repair does not create them (src/plan/deferIndexes.ts) */
+  deferIndexes: boolean;
 }
 
 export class CopyRun {
@@ -84,6 +86,7 @@ export class CopyRun {
   copiedThisRun = 0;
   /** copy workers: sessions copying disjoint parts at once (1: the copy runs on ctx.client, replay between its batches) */
   readonly workers: number;
+  readonly deferIndexes: boolean;
   /** the programs the workers copy now (each worker adds its scope's while it copies it) */
   readonly active = new Map<ProgramEntry, number>();
   /** with several workers: a batch committed (replay runs after it) */
@@ -112,6 +115,7 @@ export class CopyRun {
     this.reporter = init.reporter;
     this.fingerprint = init.fingerprint;
     this.workers = init.workers;
+    this.deferIndexes = init.deferIndexes;
     this.target = { cfg: init.ctx.cfg, migrationId: init.migrationId, columns: copiedColumns(init.snap, 'forward'), keyType: init.keyCol.type, fastPath: true };
   }
 
@@ -187,7 +191,7 @@ export class CopyRun {
   }
 
   private async handleDrift(): Promise<void> {
-    const r = await repairCopy(this.ctx, await takeSnapshot(this.client, this.ctx.cfg));
+    const r = await repairCopy(this.ctx, await takeSnapshot(this.client, this.ctx.cfg), { deferIndexes: this.deferIndexes });
     if (r.refused.length) throw new DriftStop(`schema drift that cannot be repaired in place: ${r.refused.join('; ')}`);
     if (r.repaired.length) {
       this.snap = r.snap;

@@ -10,6 +10,9 @@ import { DEFAULT_CONTROLS, readControls } from '../../move/control.js';
 import { carriedChildren, planCreate } from '../../plan/planCreate.js';
 import { backfillBatchSql, childIndexStep, childSyncStep } from '../../plan/carryChildren.js';
 import { qname } from '../../db/quote.js';
+import { buildIndexStep, buildIndexSteps, deferIndexesStep, deferrableIndexes } from '../../plan/deferIndexes.js';
+import { Journal } from '../../journal/journal.js';
+import { readCheckpoints } from '../../move/copy.js';
 import { notePart, only, type PreviewContext, type ScriptPart } from '../../plan/script.js';
 
 export async function createPreview(p: PreviewContext): Promise<ScriptPart[]> {
@@ -20,21 +23,44 @@ export async function createPreview(p: PreviewContext): Promise<ScriptPart[]> {
 /** The title every part of migrate's set-up starts with (the tests compare these parts with what migrate sends). */
 export const SETUP = 'set-up';
 
-export async function migratePreview(p: PreviewContext): Promise<ScriptPart[]> {
+export async function migratePreview(p: PreviewContext, mode: string = 'all'): Promise<ScriptPart[]> {
   const snap = await takeSnapshot(p.client, p.cfg);
-  return [...(await migrateSetupParts(p, snap)), ...copyParts(p, snap, (await readControls(p.client, p.cfg)).batchSize), ...childParts(p, snap)];
+  const deferring = mode === 'all' && !(await copyAllDone(p));
+  return [
+    ...(await migrateSetupParts(p, snap, deferring)), ...copyParts(p, snap, (await readControls(p.client, p.cfg)).batchSize),
+    ...(deferring ? indexBuildParts(p, snap) : []), ...childParts(p, snap),
+  ];
+}
+
+/** Whether mode all's pass is done (the copy's indexes are then not deferred: src/plan/deferIndexes.ts). */
+export async function copyAllDone(p: PreviewContext): Promise<boolean> {
+  const journal = await Journal.find(p.client, p.cfg);
+  return journal ? (await readCheckpoints(p.client, journal.migrationId)).some((c) => c.scope === 'all' && c.done) : false;
+}
+
+/** After mode all's copy: the deferred indexes built from the finished table, one transaction each. */
+export function indexBuildParts(p: PreviewContext, snap: Snapshot): ScriptPart[] {
+  const missing = buildIndexSteps(snap, p.cfg);
+  const dropped = deferrableIndexes(snap, p.cfg).map((d) => buildIndexStep(p.cfg, d));
+  return [...dropped, ...missing].map((st) => {
+    const part = stepPart(st, p.retry);
+    return { ...part, title: `after the copy: ${part.title}${p.cfg.workers > 1 ? ` (with --workers N, N indexes at once, each on its own session)` : ''}` };
+  });
 }
 
 /** Change capture, before the first row is copied: nothing when it is installed and has captured every write. */
-export async function migrateSetupParts(p: PreviewContext, snap: Snapshot): Promise<ScriptPart[]> {
+export async function migrateSetupParts(p: PreviewContext, snap: Snapshot, deferring = false): Promise<ScriptPart[]> {
+  const defer = deferring ? deferIndexesStep(snap, p.cfg) : null;
+  const deferPart = defer ? [{ ...stepPart(defer, p.retry), title: `${SETUP}: ${defer.title}` }] : [];
   const installed = await captureInstalled(p.client, p.cfg, 'forward');
   const bypassed = installed ? await captureIntegrity(p.client, p.cfg, 'forward') : [];
-  if (installed && !bypassed.length) return [notePart(`${SETUP}: change capture is installed and has captured every write since: nothing to install`)];
+  if (installed && !bypassed.length) return [notePart(`${SETUP}: change capture is installed and has captured every write since: nothing to install`), ...deferPart];
   const [prepare, triggers] = captureSetupSteps(snap, p.cfg).map((st) => stepPart(st, p.retry));
   return [
     ...(bypassed.length ? [notePart(`${SETUP}: ${bypassed.join('; ')}`, 'capture is installed again; a copy that had started is emptied (TRUNCATE) and starts over, a complete one has every program whose checksum differs copied again')] : []),
     { ...prepare!, title: `${SETUP}: change capture, part 1: ${prepare!.title} (no lock on the table)` },
     { ...triggers!, title: `${SETUP}: change capture, part 2: ${triggers!.title}, before the first row is copied` },
+    ...deferPart,
   ];
 }
 

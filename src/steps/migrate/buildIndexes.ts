@@ -1,0 +1,42 @@
+/**
+ * After migrate --mode all's bulk copy: the copy's secondary indexes, dropped before it (src/plan/deferIndexes.ts),
+ * are built from the finished table. With several workers, the indexes are built on that many sessions at once
+ * (CREATE INDEX takes SHARE, which does not conflict with itself); the change log is applied afterwards.
+ */
+import type pg from 'pg';
+import { takeSnapshot } from '../../catalog/snapshot.js';
+import { runStep } from '../../exec/runStep.js';
+import { buildIndexSteps } from '../../plan/deferIndexes.js';
+import type { Step } from '../../plan/types.js';
+import type { CopyRun } from './copyRun.js';
+import { openWorkerSessions } from './workerSessions.js';
+
+async function build(run: CopyRun, client: pg.ClientBase, step: Step): Promise<void> {
+  const { emit } = run.ctx;
+  emit({ type: 'step.start', step: step.id, title: step.title, statements: step.statements, locks: step.locks });
+  const t0 = Date.now();
+  await runStep(client, step, run.ctx.retry, emit);
+  emit({ type: 'step.done', step: step.id, title: step.title, ms: Date.now() - t0 });
+}
+
+/** How many indexes were built. */
+export async function buildDeferredIndexes(run: CopyRun): Promise<number> {
+  const steps = buildIndexSteps(await run.onMain(() => takeSnapshot(run.client, run.ctx.cfg)), run.ctx.cfg);
+  if (!steps.length) return 0;
+  const n = Math.min(run.workers, steps.length);
+  if (n <= 1) {
+    for (const s of steps) await run.onMain(() => build(run, run.client, s));
+  } else {
+    const sessions = await openWorkerSessions(run, n);
+    const queue = [...steps];
+    try {
+      await Promise.all(sessions.map(async (session) => {
+        for (let s = queue.shift(); s; s = queue.shift()) await build(run, session, s);
+      }));
+    } finally {
+      await Promise.all(sessions.map((s) => s.end().catch(() => undefined)));
+    }
+  }
+  await run.drain(100);
+  return steps.length;
+}
