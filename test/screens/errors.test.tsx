@@ -153,6 +153,8 @@ describe('a lost connection (real database)', () => {
     const app = await renderApp(fx, { initialStep: 'check', readOnly: true });
     try {
       await app.waitFor('connection ok');
+      // the journal read first (under load the connection can be up while the checklist is still "reading the journal…")
+      await app.waitFor('1. Prerequisites');
       const pid = (app.session.view as unknown as { processID: number }).processID;
       // the database refuses new connections and its session ends, as when the server stops
       await allowConnections(fx, false);
