@@ -8,11 +8,13 @@ import { takeSnapshot } from '../../catalog/snapshot.js';
 import { runStep } from '../../exec/runStep.js';
 import { buildIndexSteps } from '../../plan/deferIndexes.js';
 import type { Step } from '../../plan/types.js';
-import type { CopyRun } from './copyRun.js';
+import { Interrupted, type CopyRun } from './copyRun.js';
 import { openWorkerSessions } from './workerSessions.js';
 
 async function build(run: CopyRun, client: pg.ClientBase, step: Step): Promise<void> {
-  const { emit } = run.ctx;
+  const { emit, signal } = run.ctx;
+  // Ctrl-C, SIGTERM, SIGHUP: no new build starts (one in progress finishes); the next migrate builds the rest
+  if (signal?.aborted) throw new Interrupted();
   emit({ type: 'step.start', step: step.id, title: step.title, statements: step.statements, locks: step.locks });
   const t0 = Date.now();
   await runStep(client, step, run.ctx.retry, emit);
