@@ -55,15 +55,14 @@ describe('partwise plan', () => {
     expect(swap).toContain("SET LOCAL lock_timeout = '1000ms';");
     expect(swap).not.toContain("lock_timeout = '1500ms'");
     const locks = swap.split('\n').filter((l) => l.startsWith('LOCK TABLE') || l.startsWith('SET LOCAL lock_timeout'));
-    // after the first lock every wait is bounded below deadlock_timeout (1s: 3/8 of it); the referencing table is
-    // frozen (SHARE UPDATE EXCLUSIVE) before the gate and locked after the live table
+    // SHARE UPDATE EXCLUSIVE on the three tables before the gate; from the idle table's ACCESS EXCLUSIVE on, every
+    // wait is bounded below deadlock_timeout (1s: 1/4 of it); the live table goes straight to ACCESS EXCLUSIVE
     // (docs/behaviours/deadlock-victim-is-the-first-waiter.md)
     expect(locks).toEqual([
       "SET LOCAL lock_timeout = '1000ms';",
-      `LOCK TABLE ${N} IN ACCESS EXCLUSIVE MODE;`, "SET LOCAL lock_timeout = '375ms';", 'LOCK TABLE "public"."petri_images" IN SHARE UPDATE EXCLUSIVE MODE;',
-      `LOCK TABLE ${S} IN SHARE UPDATE EXCLUSIVE MODE;`, `LOCK TABLE ${S} IN EXCLUSIVE MODE;`,
-      `LOCK TABLE ${S} IN ACCESS EXCLUSIVE MODE;`, 'LOCK TABLE "public"."petri_images" IN ACCESS EXCLUSIVE MODE;',
-      `LOCK TABLE ${S} IN SHARE ROW EXCLUSIVE MODE;`, "SET LOCAL lock_timeout = '2s';", // after the commit: the smoke check's own transaction
+      `LOCK TABLE ${S} IN SHARE UPDATE EXCLUSIVE MODE;`, 'LOCK TABLE "public"."petri_images" IN SHARE UPDATE EXCLUSIVE MODE;', `LOCK TABLE ${N} IN SHARE UPDATE EXCLUSIVE MODE;`,
+      `LOCK TABLE ${N} IN ACCESS EXCLUSIVE MODE;`, "SET LOCAL lock_timeout = '250ms';", `LOCK TABLE ${S} IN ACCESS EXCLUSIVE MODE;`,
+      'LOCK TABLE "public"."petri_images" IN ACCESS EXCLUSIVE MODE;', `LOCK TABLE ${S} IN SHARE ROW EXCLUSIVE MODE;`, "SET LOCAL lock_timeout = '2s';",
     ]);
     expect(swap).toContain(`ALTER TABLE ${S} RENAME TO "petri_observations_old";`);
     const back = section(r.stdout, 'rollback after the swap');

@@ -114,15 +114,15 @@ describe('the SQL a step shows is the SQL it sends', () => {
     expect(all).toContain(SHORT_TIMEOUT);
     expect(all).not.toContain(BASE_TIMEOUT);
     const lockOrder = all.filter((s) => s.startsWith('LOCK TABLE') || s.startsWith('SET LOCAL lock_timeout'));
-    // after the first lock every wait is bounded below deadlock_timeout (1s: 3/8 of it); the referencing table is
-    // frozen (SHARE UPDATE EXCLUSIVE) before the gate and locked after the live table
+    // SHARE UPDATE EXCLUSIVE on the three tables before the gate; from the idle table's ACCESS EXCLUSIVE on, every
+    // wait is bounded below deadlock_timeout (1s: 1/4 of it); the live table goes straight to ACCESS EXCLUSIVE
     // (docs/behaviours/deadlock-victim-is-the-first-waiter.md)
     const LATE = "SET LOCAL lock_timeout = '62ms'";
     expect(lockOrder).toEqual([
-      SHORT_TIMEOUT, `LOCK TABLE ${N} IN ACCESS EXCLUSIVE MODE`, "SET LOCAL lock_timeout = '375ms'", 'LOCK TABLE "public"."petri_images" IN SHARE UPDATE EXCLUSIVE MODE',
-      `LOCK TABLE ${S} IN SHARE UPDATE EXCLUSIVE MODE`,
+      SHORT_TIMEOUT, `LOCK TABLE ${S} IN SHARE UPDATE EXCLUSIVE MODE`, 'LOCK TABLE "public"."petri_images" IN SHARE UPDATE EXCLUSIVE MODE', `LOCK TABLE ${N} IN SHARE UPDATE EXCLUSIVE MODE`,
+      `LOCK TABLE ${N} IN ACCESS EXCLUSIVE MODE`, "SET LOCAL lock_timeout = '250ms'",
       // only when the switch is late (switchWaits): a short wait before each later lock and before the statements
-      LATE, `LOCK TABLE ${S} IN EXCLUSIVE MODE`, LATE, `LOCK TABLE ${S} IN ACCESS EXCLUSIVE MODE`, LATE, 'LOCK TABLE "public"."petri_images" IN ACCESS EXCLUSIVE MODE', LATE,
+      LATE, `LOCK TABLE ${S} IN ACCESS EXCLUSIVE MODE`, LATE, 'LOCK TABLE "public"."petri_images" IN ACCESS EXCLUSIVE MODE', LATE,
       `LOCK TABLE ${S} IN SHARE ROW EXCLUSIVE MODE`, // the last: reverse capture's install
       "SET LOCAL lock_timeout = '2s'", // after the commit: the smoke check's own transaction
     ]);

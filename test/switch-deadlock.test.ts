@@ -1,11 +1,10 @@
 /**
- * An application transaction that ends up in a lock cycle with the swap, having started to wait first, is not the
- * one PostgreSQL ends (docs/behaviours/deadlock-victim-is-the-first-waiter.md): the switch bounds its waits below
- * deadlock_timeout, gives up and retries. The cycle is built step by step: a session holds SHARE UPDATE EXCLUSIVE on
- * the original (as autovacuum would), so the swap waits there holding the new table; the application writes a row of
- * the original, then reads the new table (waiting for the swap); the holder lets go; the swap then needs EXCLUSIVE
- * on the original, which the application's write holds. The swap runs with a 10 s lock_timeout, longer than the
- * database's deadlock_timeout (8 s here): unbounded, it would wait past the application's deadlock check.
+ * The switch holds nothing the application waits for until its gate has passed, and from then on waits only briefly
+ * (docs/behaviours/deadlock-victim-is-the-first-waiter.md). Here a session holds SHARE UPDATE EXCLUSIVE on the original
+ * (as autovacuum would), so the swap waits for its very first lock; meanwhile the application writes a row of the
+ * original and reads the new table in one transaction, and must not wait for the swap at all (an earlier order took
+ * the new table's ACCESS EXCLUSIVE lock first: the application's read then waited, and with the swap's 10 s
+ * lock_timeout, longer than the database's deadlock_timeout, the application was ended as the deadlock victim).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
@@ -23,18 +22,18 @@ async function waiting(watch: pg.Client, pid: number, table: string): Promise<bo
   return (await watch.query(`SELECT 1 FROM pg_locks WHERE pid = $1 AND NOT granted AND relation = $2::regclass`, [pid, table])).rowCount === 1;
 }
 
-describe('the switch is never the reason an application transaction is ended as a deadlock victim', () => {
+describe('the switch and the application: no lock cycle before the gate', () => {
   let db: TestDatabase | undefined;
   afterEach(async () => {
     await db?.drop();
     db = undefined;
   });
 
-  it('swap: the application waited first in the cycle; the swap gives up within its bound, the application commits, the swap goes through on a retry', async () => {
+  it('swap waiting for its first lock holds nothing the application needs: the application writes the original and reads the new table meanwhile, then the swap goes through', async () => {
     db = await createTestDatabase('pw_test_switch_deadlock');
     await seedScenario(db.config, 2000, 3);
     await withClient(db.config, (c) => c.query(`ALTER DATABASE ${db!.config.database} SET deadlock_timeout = '8s'`));
-    const { ctx, events, close } = await engineContext(db.config, { lockTimeoutMs: 10_000 }, { lockTimeoutMs: 10_000, attempts: 5, baseDelayMs: 50, maxDelayMs: 100 });
+    const { ctx, close } = await engineContext(db.config, { lockTimeoutMs: 10_000 }, { lockTimeoutMs: 10_000, attempts: 5, baseDelayMs: 50, maxDelayMs: 100 });
     const [holder, app, watch] = [await connect(db.config), await connect(db.config), await connect(db.config)];
     try {
       await createMigrateVerify(ctx);
@@ -48,18 +47,23 @@ describe('the switch is never the reason an application transaction is ended as 
         seen = JSON.stringify((await watch.query(`SELECT relation::regclass::text AS rel, mode, granted FROM pg_locks WHERE pid = $1 AND locktype = 'relation'`, [swapPid])).rows);
         if (settled) throw new Error(`${settled}: ${(await swap).summary}`);
         return waiting(watch, swapPid, S);
-      }, { what: 'the swap waiting for the original (holding the new table)', last: () => seen });
+      }, { what: 'the swap waiting for its first lock on the original', last: () => seen });
       await app.query(`BEGIN; UPDATE ${S} SET growth_index = growth_index WHERE observation_id = (SELECT observation_id FROM ${S} ORDER BY observation_id LIMIT 1)`);
-      const appRead = app.query(`SELECT count(*) FROM ${N}`).then(() => null, (e: { code?: string; message?: string }) => `${e.code}: ${e.message}`);
-      await waitUntil(() => waiting(watch, appPid, N), { what: 'the application waiting for the new table' });
-      await holder.query('COMMIT');
-      // the swap now waits for EXCLUSIVE on the original, held by the application's write: the cycle
+      // the application is not held by a swap that waits for its first lock
+      let readDone = false;
+      let sawWait = false;
+      const appRead = app.query(`SELECT count(*) FROM ${N}`).then(() => null, (e: { code?: string; message?: string }) => `${e.code}: ${e.message}`).finally(() => { readDone = true; });
+      await waitUntil(async () => {
+        if (!readDone && (await waiting(watch, appPid, N))) sawWait = true;
+        return readDone;
+      }, { what: 'the application\'s read of the new table' });
       expect(await appRead).toBeNull();
+      expect(sawWait).toBe(false);
+      expect(await waiting(watch, swapPid, S)).toBe(true);
       await app.query('COMMIT');
+      await holder.query('COMMIT');
       const swapped = await swap;
       expect(swapped.exitCode, swapped.summary).toBe(0);
-      const retries = events.filter((e) => e.type === 'step.retry' && e.step === 'swap');
-      expect(retries.length).toBeGreaterThan(0);
     } finally {
       for (const c of [holder, app, watch]) await c.end().catch(() => undefined);
       await close();
