@@ -66,6 +66,8 @@ describe('partwise plan', () => {
     ]);
     expect(swap).toContain(`ALTER TABLE ${S} RENAME TO "petri_observations_old";`);
     const back = section(r.stdout, 'rollback after the swap');
+    expect(back).toContain('LOCK TABLE "public"."petri_images" IN SHARE UPDATE EXCLUSIVE MODE;');
+    expect(back).not.toContain(`LOCK TABLE ${N}`);
     expect(back).toContain("SET LOCAL lock_timeout = '1000ms';");
     expect(back).toContain('LOCK TABLE "public"."petri_observations_old" IN ACCESS EXCLUSIVE MODE;');
     expect(back).toContain(`ALTER TABLE ${S} RENAME TO "petri_observations_partitioned";`);

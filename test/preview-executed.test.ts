@@ -145,6 +145,12 @@ describe('the SQL a step shows is the SQL it sends', () => {
     expect(at).toBeGreaterThan(0);
     expect(all.slice(at, at + journaled.length)).toEqual(journaled);
     expect(all).toContain(`LOCK TABLE ${O} IN ACCESS EXCLUSIVE MODE`);
+    // the referencing table the swap journaled is locked before the gate and again for its foreign key; the copy's
+    // old name is gone after the swap and is not locked
+    expect(all.filter((x) => x.startsWith('LOCK TABLE "public"."petri_images"'))).toEqual([
+      'LOCK TABLE "public"."petri_images" IN SHARE UPDATE EXCLUSIVE MODE', 'LOCK TABLE "public"."petri_images" IN ACCESS EXCLUSIVE MODE']);
+    expect(sent.filter((x) => x.startsWith('LOCK TABLE "public"."petri_images"')).length).toBe(2);
+    expect(all.some((x) => x.startsWith(`LOCK TABLE ${N}`))).toBe(false);
     const m = matchPreview(flatten(parts), sent);
     expect(m.problem).toBeNull();
     expect(m.ranConditional.some((s) => s.startsWith(`DELETE FROM ${O} t WHERE`))).toBe(true);

@@ -90,7 +90,7 @@ export async function swapRecordOf(journal: Journal): Promise<SwapJournal | null
   const swap = (await journal.latest()).find((s) => s.step === 'swap');
   const record = swap?.status === 'done' ? (swap.detail as unknown as Partial<SwapJournal>) : undefined;
   if (!record?.reverse || !record.forwardCapture) return null;
-  return { reverse: record.reverse, forwardCapture: record.forwardCapture, validate: record.validate ?? [], dependents: record.dependents ?? [] };
+  return { reverse: record.reverse, forwardCapture: record.forwardCapture, validate: record.validate ?? [], dependents: record.dependents ?? [], ...(record.locks ? { locks: record.locks } : {}) };
 }
 
 export async function runRollback(ctx: StepContext): Promise<StepResult> {

@@ -133,7 +133,8 @@ export function swapRecord(snap: Snapshot, cfg: Config, plan: SwapPlan): SwapJou
     forwardCapture: captureInstallStatements(snap, cfg, 'forward'),
     validate: foreignKeysToValidate(snap),
     dependents: snap.source!.dependents,
-    locks: plan.locks,
+    // the referencing tables the reverse changes (the two tables are the switch's own, and the copy's name is gone after the swap)
+    locks: plan.locks.filter((l) => l.on !== qname(cfg.schema, cfg.table) && l.on !== qname(cfg.schema, cfg.newTable) && !l.byStatementOnly),
   };
 }
 
