@@ -98,6 +98,12 @@ describe('the bulk copy without the secondary indexes (src/plan/deferIndexes.ts)
     expect(buildIndexSteps(snapOf(src, tgt), cfg)).toEqual([]);
   });
 
+  it('with deferIndexes a non-unique index that differs from the source\'s is dropped, to be built after the copy', () => {
+    const r = planCopyRepair(src, copy({ indexes: [index('obs_partitioned_note_idx', { methodAndColumns: 'btree (id)' }), index('obs_partitioned_note_key', { isUnique: true })] }), cfg, { deferIndexes: true });
+    expect(r.before.map((x) => x.statements)).toEqual([['DROP INDEX "public"."obs_partitioned_note_idx"']]);
+    expect(r.after.map((x) => x.id)).not.toContain('index:obs_partitioned_note_idx');
+  });
+
   it('nothing to defer when the copy has no such index', () => {
     expect(deferIndexesStep(snapOf(src, copy({ indexes: [] })), cfg)).toBeNull();
   });

@@ -140,8 +140,13 @@ function indexRepair(src: TableInfo, tgt: PartitionedTableInfo, cfg: Config, par
   for (const ix of src.indexes.filter((i) => !i.backsConstraint && i.isValid)) {
     const name = newIndexName(cfg.table, cfg.newTable, ix.name);
     expected.add(name);
-    // built after the bulk copy (src/plan/deferIndexes.ts): the final repair creates it
-    if (opts.deferIndexes && !ix.isUnique) continue;
+    // a non-unique index is built after the copy (src/plan/deferIndexes.ts, src/steps/migrate/buildIndexes.ts): one
+    // that differs from the source's is only dropped here
+    if (opts.deferIndexes && !ix.isUnique) {
+      const differing = tgt.indexes.find((t) => t.name === name && !indexMatches(ix, t, cfg.key));
+      if (differing) out.before.push({ id: `drop-index:${name}`, title: `index ${ix.name} of ${cfg.table} is different on ${cfg.newTable}: built again after the copy`, statements: [`DROP INDEX ${qname(cfg.schema, name)}`] });
+      continue;
+    }
     const why: string[] = [];
     const create = indexStatement(ix, parent, name, cfg.key, why);
     if (!create) {

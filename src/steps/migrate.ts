@@ -116,9 +116,11 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
   const { recopy } = await installCapture(ctx, snap0, migrationId);
 
   // 2. the copy's structure as the source's (columns, constraints, indexes added or dropped since create)
-  // mode all's bulk copy runs without the copy's secondary indexes, built once after it (src/plan/deferIndexes.ts)
+  // mode all's bulk copy runs without the copy's secondary indexes, built once after it (src/plan/deferIndexes.ts);
+  // in every mode a non-unique index the copy lacks (added to the source, or left unbuilt by a stopped run) is built
+  // at the end of the run the same way (SHARE, no statement_timeout), never by the repair
   const deferIndexes = opts.mode === 'all' && !(await readCheckpoints(client, migrationId)).some((c) => c.scope === 'all' && c.done);
-  const repaired = await repairCopy(ctx, snap0, { deferIndexes });
+  const repaired = await repairCopy(ctx, snap0, { deferIndexes: true });
   if (repaired.refused.length)
     return { ok: false, exitCode: EXIT.checksFailed, summary: `the copy cannot be repaired in place: ${repaired.refused.join('; ')}. Nothing was changed` };
   let snap = repaired.snap;
@@ -150,7 +152,7 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
     ctx, snap, lease, migrationId, controls, programs, byKey, lookupKeys: snap.lookupRows.map((r) => r.key), markerFree, totals, keyCol,
     byPartition: tracked ? partitionPrograms(snap, keyCol.type, totals.keys()) : null,
     reporter: new ProgressReporter(emit, opts.mode, programs), fingerprint: await columnsFingerprint(client, cfg), workers: workersOf(opts, cfg),
-    deferIndexes,
+    deferIndexes: true,
   });
   const runStart = Date.now();
   // the journal knows the copy's size from now on: status and a later start say where it stands (N% of it), and
@@ -173,7 +175,7 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
   try {
     const stopped = opts.mode === 'all' ? (await copyAllMode(run), null) : opts.mode === 'one' ? await copyOneMode(run, opts.program) : await copyGradualMode(run);
     if (stopped) return stopped;
-    if (deferIndexes) await buildDeferredIndexes(run);
+    await buildDeferredIndexes(run);
     // the tables whose foreign key lacks the key: their column back-filled and indexed (src/steps/migrateChildren.ts)
     await migrateChildren(ctx, await takeSnapshot(ctx.client, ctx.cfg), run.migrationId, {
       between: async () => {
@@ -200,7 +202,7 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
   const complete = all.has('all') || programs.every((p) => all.has(p.program === REST_PROGRAM ? 'rest' : keyScope(p.program).id));
   // what changed on the source during this run (an index created meanwhile) is repaired before verify --data
   snap = run.snap;
-  const final = await repairCopy(ctx, await takeSnapshot(client, cfg));
+  const final = await repairCopy(ctx, await takeSnapshot(client, cfg), { deferIndexes: true });
   if (final.refused.length)
     return { ok: false, exitCode: EXIT.checksFailed, summary: `schema drift that cannot be repaired in place: ${final.refused.join('; ')}. Then ${RESUME}` };
   if (final.repaired.length) snap = final.snap;

@@ -52,7 +52,7 @@ export async function laterPhases(p: PreviewContext, snap: Snapshot): Promise<st
   }
   try {
     const deferring = !(await copyAllDone(p));
-    sections.push(partsScript(titled('migrate', [...(await migrateSetupParts(p, snap, deferring)), ...copyParts(p, snap, null), ...(deferring ? indexBuildParts(p, snap) : [])])));
+    sections.push(partsScript(titled('migrate', [...(await migrateSetupParts(p, snap, deferring)), ...copyParts(p, snap, null), ...indexBuildParts(p, snap, deferring)])));
   } catch (e) {
     sections.push(sqlComment(`migrate: ${(e as Error).message}`));
   }

@@ -1,6 +1,6 @@
 /**
- * After migrate --mode all's bulk copy: the copy's secondary indexes, dropped before it (src/plan/deferIndexes.ts),
- * are built from the finished table. With several workers, the indexes are built on that many sessions at once
+ * After the copy (every mode): the copy's non-unique indexes it lacks, mode all's dropped before its bulk copy
+ * (src/plan/deferIndexes.ts), are built from the finished table. With several workers, the indexes are built on that many sessions at once
  * (CREATE INDEX takes SHARE, which does not conflict with itself); the change log is applied afterwards.
  */
 import type pg from 'pg';
@@ -32,9 +32,12 @@ export async function buildDeferredIndexes(run: CopyRun): Promise<number> {
     const sessions = await openWorkerSessions(run, n);
     const queue = [...steps];
     try {
-      await Promise.all(sessions.map(async (session) => {
+      // every session finishes the build it is in before the run ends: one stopping or failing does not cut the others
+      const results = await Promise.allSettled(sessions.map(async (session) => {
         for (let s = queue.shift(); s; s = queue.shift()) await build(run, session, s);
       }));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
     } finally {
       await Promise.all(sessions.map((s) => s.end().catch(() => undefined)));
     }

@@ -28,7 +28,7 @@ export async function migratePreview(p: PreviewContext, mode: string = 'all'): P
   const deferring = mode === 'all' && !(await copyAllDone(p));
   return [
     ...(await migrateSetupParts(p, snap, deferring)), ...copyParts(p, snap, (await readControls(p.client, p.cfg)).batchSize),
-    ...(deferring ? indexBuildParts(p, snap) : []), ...childParts(p, snap),
+    ...indexBuildParts(p, snap, deferring), ...childParts(p, snap),
   ];
 }
 
@@ -38,17 +38,19 @@ export async function copyAllDone(p: PreviewContext): Promise<boolean> {
   return journal ? (await readCheckpoints(p.client, journal.migrationId)).some((c) => c.scope === 'all' && c.done) : false;
 }
 
-/** After mode all's copy: the deferred indexes built from the finished table, one transaction each. */
-export function indexBuildParts(p: PreviewContext, snap: Snapshot): ScriptPart[] {
+/**
+ * After the copy: the non-unique indexes the copy lacks built from the copied rows, one transaction each (with
+ * `deferring`, mode all's: also those its set-up drops).
+ */
+export function indexBuildParts(p: PreviewContext, snap: Snapshot, deferring: boolean): ScriptPart[] {
   const missing = buildIndexSteps(snap, p.cfg);
-  const dropped = deferrableIndexes(snap, p.cfg).map((d) => buildIndexStep(p.cfg, d));
+  const dropped = deferring ? deferrableIndexes(snap, p.cfg).map((d) => buildIndexStep(p.cfg, d)) : [];
   return [...dropped, ...missing].map((st) => {
     const part = stepPart(st, p.retry);
     return { ...part, title: `after the copy: ${part.title}${p.cfg.workers > 1 ? ` (with --workers N, N indexes at once, each on its own session)` : ''}` };
   });
 }
 
-/** Change capture, before the first row is copied: nothing when it is installed and has captured every write. */
 export async function migrateSetupParts(p: PreviewContext, snap: Snapshot, deferring = false): Promise<ScriptPart[]> {
   const defer = deferring ? deferIndexesStep(snap, p.cfg) : null;
   const deferPart = defer ? [{ ...stepPart(defer, p.retry), title: `${SETUP}: ${defer.title}` }] : [];
