@@ -73,6 +73,11 @@ describe('the SQL a step shows is the SQL it sends', () => {
   });
 
   it("migrate's set-up sends exactly its preview (change capture, SHARE ROW EXCLUSIVE on the source), then the copy starts", async () => {
+    // before a mode is chosen (the app's pane), mode all's index drop is shown as only happening with --mode all
+    const unchosen = await previewOf(stepById('migrate'), env.ctx.client, env.ctx.cfg, RETRY, await readMigrationState(env.ctx.client, env.ctx.cfg));
+    const drop = unchosen.find((p) => p.title.startsWith(SETUP) && /for the bulk copy/.test(p.title))!;
+    expect(drop.statements.length).toBeGreaterThan(0);
+    expect(drop.statements.every((x) => typeof x !== 'string' && /--mode all/.test(x.when))).toBe(true);
     const { parts, sent } = await previewThenRun('migrate', { mode: 'all' });
     const setup = parts.filter((p) => p.title.startsWith(SETUP));
     expect(setup.map((p) => p.title)).toEqual([expect.stringMatching(/part 1/), expect.stringMatching(/part 2/), expect.stringMatching(/secondary index\(es\) .* for the bulk copy/)]);

@@ -19,7 +19,7 @@ import { rollback as rollbackStep } from '../registry/steps/rollback.js';
 import { swap as swapStep } from '../registry/steps/swap.js';
 import { hasControlInBlock, sqlComment } from '../text/safe.js';
 import type { StepContext, StepResult } from './context.js';
-import { childParts, copyAllDone, indexBuildParts, migrateSetupParts, copyParts } from './preview/setup.js';
+import { childParts, copyAllDone, indexBuildParts, migrateSetupParts, copyParts, type Deferring } from './preview/setup.js';
 import { planSwapNow, rollbackAfterSwapParts, rollbackPreview, swapParts } from './preview/switch.js';
 import { isSwapped, swapRecord } from './swap.js';
 
@@ -51,7 +51,8 @@ export async function laterPhases(p: PreviewContext, snap: Snapshot): Promise<st
     return sections;
   }
   try {
-    const deferring = !(await copyAllDone(p));
+    // plan does not know the mode migrate will run with: mode all's own parts are shown as "only with --mode all"
+    const deferring: Deferring = (await copyAllDone(p)) ? false : 'if all';
     sections.push(partsScript(titled('migrate', [...(await migrateSetupParts(p, snap, deferring)), ...copyParts(p, snap, null), ...indexBuildParts(p, snap, deferring)])));
   } catch (e) {
     sections.push(sqlComment(`migrate: ${(e as Error).message}`));

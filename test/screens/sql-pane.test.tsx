@@ -47,7 +47,7 @@ describe('the SQL panes (real database)', () => {
     expect(f).not.toContain("lock_timeout = '300ms'");
     expect(f).toContain(`LOCK TABLE "public"."petri_observations_partitioned" IN ACCESS EXCLUSIVE MODE;`);
     expect(f).toContain(`LOCK TABLE ${S} IN SHARE UPDATE EXCLUSIVE MODE;`);
-    expect(f).toContain(`LOCK TABLE ${S} IN EXCLUSIVE MODE;`);
+    expect(f).toContain("SET LOCAL lock_timeout = '250ms';"); // the bounded waits after the first ACCESS EXCLUSIVE
     expect(f).toContain(`LOCK TABLE ${S} IN ACCESS EXCLUSIVE MODE;`);
     await app.close();
     app = undefined;

@@ -65,6 +65,6 @@ export const migrate = defineStep({
     { keys: ['+', '-'], label: 'rate', help: 'raise / lower the rate limit', action: 'rate' },
     { keys: ['b', 'B'], label: 'batch', help: 'smaller / larger batches', action: 'batch' },
   ],
-  preview: async (p, _state, options) => (await import('../../steps/preview/setup.js')).migratePreview(p, options?.mode ?? 'all'),
+  preview: async (p, _state, options) => (await import('../../steps/preview/setup.js')).migratePreview(p, options?.mode),
   run: async (ctx, o) => (await import('../../steps/migrate.js')).runMigrate(ctx, o),
 });

@@ -13,7 +13,7 @@ import { qname } from '../../db/quote.js';
 import { buildIndexStep, buildIndexSteps, deferIndexesStep, deferrableIndexes } from '../../plan/deferIndexes.js';
 import { Journal } from '../../journal/journal.js';
 import { readCheckpoints } from '../../move/copy.js';
-import { notePart, only, type PreviewContext, type ScriptPart } from '../../plan/script.js';
+import { notePart, only, sqlOf, type PreviewContext, type ScriptPart } from '../../plan/script.js';
 
 export async function createPreview(p: PreviewContext): Promise<ScriptPart[]> {
   const plan = planCreate(await takeSnapshot(p.client, p.cfg), p.cfg);
@@ -23,9 +23,10 @@ export async function createPreview(p: PreviewContext): Promise<ScriptPart[]> {
 /** The title every part of migrate's set-up starts with (the tests compare these parts with what migrate sends). */
 export const SETUP = 'set-up';
 
-export async function migratePreview(p: PreviewContext, mode: string = 'all'): Promise<ScriptPart[]> {
+/** `mode` unknown (the app's pane, before the mode is chosen): mode all's own parts are shown as "only with --mode all". */
+export async function migratePreview(p: PreviewContext, mode?: string): Promise<ScriptPart[]> {
   const snap = await takeSnapshot(p.client, p.cfg);
-  const deferring = mode === 'all' && !(await copyAllDone(p));
+  const deferring: Deferring = (mode === undefined || mode === 'all') && !(await copyAllDone(p)) ? (mode === undefined ? 'if all' : true) : false;
   return [
     ...(await migrateSetupParts(p, snap, deferring)), ...copyParts(p, snap, (await readControls(p.client, p.cfg)).batchSize),
     ...indexBuildParts(p, snap, deferring), ...childParts(p, snap),
@@ -42,18 +43,23 @@ export async function copyAllDone(p: PreviewContext): Promise<boolean> {
  * After the copy: the non-unique indexes the copy lacks built from the copied rows, one transaction each (with
  * `deferring`, mode all's: also those its set-up drops).
  */
-export function indexBuildParts(p: PreviewContext, snap: Snapshot, deferring: boolean): ScriptPart[] {
-  const missing = buildIndexSteps(snap, p.cfg);
-  const dropped = deferring ? deferrableIndexes(snap, p.cfg).map((d) => buildIndexStep(p.cfg, d)) : [];
-  return [...dropped, ...missing].map((st) => {
-    const part = stepPart(st, p.retry);
+export function indexBuildParts(p: PreviewContext, snap: Snapshot, deferring: Deferring): ScriptPart[] {
+  const missing = buildIndexSteps(snap, p.cfg).map((st) => ({ st, ifAll: false }));
+  const dropped = deferring ? deferrableIndexes(snap, p.cfg).map((d) => ({ st: buildIndexStep(p.cfg, d), ifAll: deferring === 'if all' })) : [];
+  return [...dropped, ...missing].map(({ st, ifAll }) => {
+    const part = onlyIfAll(stepPart(st, p.retry), ifAll);
     return { ...part, title: `after the copy: ${part.title}${p.cfg.workers > 1 ? ` (with --workers N, N indexes at once, each on its own session)` : ''}` };
   });
 }
 
-export async function migrateSetupParts(p: PreviewContext, snap: Snapshot, deferring = false): Promise<ScriptPart[]> {
+/** Whether mode all's set-up drops the secondary indexes: yes, no, or only if the mode chosen is all. */
+export type Deferring = boolean | 'if all';
+const ONLY_ALL = 'the copy runs with --mode all and its pass has not started yet';
+const onlyIfAll = (part: ScriptPart, ifAll: boolean): ScriptPart => (ifAll ? { ...part, statements: only(ONLY_ALL, part.statements.map(sqlOf)) } : part);
+
+export async function migrateSetupParts(p: PreviewContext, snap: Snapshot, deferring: Deferring = false): Promise<ScriptPart[]> {
   const defer = deferring ? deferIndexesStep(snap, p.cfg) : null;
-  const deferPart = defer ? [{ ...stepPart(defer, p.retry), title: `${SETUP}: ${defer.title}` }] : [];
+  const deferPart = defer ? [{ ...onlyIfAll(stepPart(defer, p.retry), deferring === 'if all'), title: `${SETUP}: ${defer.title}` }] : [];
   const installed = await captureInstalled(p.client, p.cfg, 'forward');
   const bypassed = installed ? await captureIntegrity(p.client, p.cfg, 'forward') : [];
   if (installed && !bypassed.length) return [notePart(`${SETUP}: change capture is installed and has captured every write since: nothing to install`), ...deferPart];
