@@ -78,7 +78,7 @@ function reverseLocks(record: Pick<SwapJournal, 'locks' | 'validate'>): LockInfo
 
 export function rollbackLocks(cfg: Config): LockInfo[] {
   return [
-    { mode: 'ACCESS EXCLUSIVE', on: qname(cfg.schema, cfg.table), why: 'after the old table\'s lock; SHARE UPDATE EXCLUSIVE first (no DDL; reads and writes go on) for the last checks, EXCLUSIVE (writes wait, reads go on) while the last writes are copied back, then ACCESS EXCLUSIVE for the renames' },
+    { mode: 'ACCESS EXCLUSIVE', on: qname(cfg.schema, cfg.table), why: 'SHARE UPDATE EXCLUSIVE first (no DDL; reads and writes go on) for the last checks, then, after the old table\'s ACCESS EXCLUSIVE, ACCESS EXCLUSIVE while the last writes are copied back and for the renames (each wait bounded below deadlock_timeout)' },
     { mode: 'ACCESS EXCLUSIVE', on: qname(cfg.schema, cfg.oldTable), why: 'renamed back' },
   ];
 }

@@ -121,7 +121,7 @@ export function swapSwitch(snap: Snapshot, cfg: Config, plan: SwapPlan): TableSw
 export function swapLocks(cfg: Config, plan: SwapPlan): LockInfo[] {
   const S = qname(cfg.schema, cfg.table);
   return [
-    { mode: 'ACCESS EXCLUSIVE', on: S, why: 'after the new table\'s lock; SHARE UPDATE EXCLUSIVE first (no DDL; reads and writes go on) for the last checks, EXCLUSIVE (writes wait, reads go on) while the last changes are applied, then ACCESS EXCLUSIVE for the renames' },
+    { mode: 'ACCESS EXCLUSIVE', on: S, why: 'SHARE UPDATE EXCLUSIVE first (no DDL; reads and writes go on) for the last checks, then, after the new table\'s ACCESS EXCLUSIVE, ACCESS EXCLUSIVE while the last changes are applied and for the renames (each wait bounded below deadlock_timeout)' },
     ...plan.locks.filter((l) => l.on !== S),
   ];
 }
