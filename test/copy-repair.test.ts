@@ -104,6 +104,14 @@ describe('the bulk copy without the secondary indexes (src/plan/deferIndexes.ts)
     expect(r.after.map((x) => x.id)).not.toContain('index:obs_partitioned_note_idx');
   });
 
+  it('an index that backs one of the table\'s own foreign keys is kept during the copy (the referenced table\'s deletes look through it)', () => {
+    const fk: Constraint = { ...pk(['note'], 'obs_note_fkey'), type: 'f', def: 'FOREIGN KEY (note) REFERENCES notes(note)', indexName: null, refSchema: 'public', refTable: 'notes' };
+    const withFk = source({ indexes: src.indexes, constraints: [...source().constraints, fk] });
+    const tgt = copy({ indexes: [index('obs_partitioned_note_idx'), index('obs_partitioned_note_key', { isUnique: true })] });
+    expect(deferIndexesStep(snapOf(withFk, tgt), cfg)).toBeNull();
+    expect(planCopyRepair(withFk, copy({ indexes: [] }), cfg, { deferIndexes: true }).after.map((x) => x.id)).toContain('index:obs_partitioned_note_idx');
+  });
+
   it('nothing to defer when the copy has no such index', () => {
     expect(deferIndexesStep(snapOf(src, copy({ indexes: [] })), cfg)).toBeNull();
   });

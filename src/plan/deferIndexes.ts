@@ -7,7 +7,7 @@
  * (src/plan/planCopyRepair.ts) creates them with the same statements create used; the swap's gate refuses a copy
  * without them, and verify --data lists them as differences.
  */
-import type { Snapshot } from '../catalog/types.js';
+import type { Index, Snapshot, TableInfo } from '../catalog/types.js';
 import type { Config } from '../config/config.js';
 import { qname } from './ddl.js';
 import { indexStatement, newIndexName } from './planCreate.js';
@@ -20,6 +20,20 @@ export interface DeferredIndex {
   build: string;
 }
 
+/**
+ * Whether the index's first columns are those of one of the table's own foreign keys: a delete or key change in the
+ * referenced table looks for referencing rows through it, inside the application's transaction; without it, that
+ * check would scan the copy while it fills. Such an index is not deferred.
+ */
+export function backsOwnForeignKey(ix: Index, table: TableInfo): boolean {
+  return table.constraints.some((c) => c.type === 'f' && c.columns.length > 0 && ix.keyColumns.slice(0, c.columns.length).sort().join(',') === [...c.columns].sort().join(','));
+}
+
+/** Whether migrate builds this source index on the copy after the copy rather than keeping it during it. */
+export function deferrable(ix: Index, source: TableInfo): boolean {
+  return !ix.isUnique && !ix.backsConstraint && ix.isValid && !backsOwnForeignKey(ix, source);
+}
+
 /** The copy's non-unique indexes that match a source index and can be built again from the source's definition. */
 export function deferrableIndexes(snap: Snapshot, cfg: Config): DeferredIndex[] {
   const src = snap.source;
@@ -27,7 +41,7 @@ export function deferrableIndexes(snap: Snapshot, cfg: Config): DeferredIndex[] 
   if (!src || !tgt) return [];
   const parent = qname(cfg.schema, cfg.newTable);
   const out: DeferredIndex[] = [];
-  for (const ix of src.indexes.filter((i) => !i.isUnique && !i.backsConstraint && i.isValid)) {
+  for (const ix of src.indexes.filter((i) => deferrable(i, src))) {
     const name = newIndexName(cfg.table, cfg.newTable, ix.name);
     const have = tgt.indexes.find((t) => t.name === name);
     if (!have || have.isUnique || have.backsConstraint || have.methodAndColumns !== ix.methodAndColumns) continue;

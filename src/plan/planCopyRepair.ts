@@ -8,6 +8,7 @@ import type { Column, Constraint, Index, PartitionedTableInfo, TableInfo } from 
 import type { Config } from '../config/config.js';
 import { columnDefinition, ident, qname } from './ddl.js';
 import { indexStatement, newIndexName, uniqueConstraintClause, withKey } from './planCreate.js';
+import { deferrable } from './deferIndexes.js';
 
 export interface CopyRepairStep {
   id: string;
@@ -142,7 +143,7 @@ function indexRepair(src: TableInfo, tgt: PartitionedTableInfo, cfg: Config, par
     expected.add(name);
     // a non-unique index is built after the copy (src/plan/deferIndexes.ts, src/steps/migrate/buildIndexes.ts): one
     // that differs from the source's is only dropped here
-    if (opts.deferIndexes && !ix.isUnique) {
+    if (opts.deferIndexes && deferrable(ix, src)) {
       const differing = tgt.indexes.find((t) => t.name === name && !indexMatches(ix, t, cfg.key));
       if (differing) out.before.push({ id: `drop-index:${name}`, title: `index ${ix.name} of ${cfg.table} is different on ${cfg.newTable}: built again after the copy`, statements: [`DROP INDEX ${qname(cfg.schema, name)}`] });
       continue;
