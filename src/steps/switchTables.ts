@@ -22,6 +22,10 @@
  * that first lock (a short one of 1/16 instead, while that ends within 3/4; later the attempt is given up and
  * retried). An application session that waits for the switch started waiting after that first lock, so it reaches
  * deadlock_timeout only after the switch has stopped waiting.
+ * Not covered by the bound (rare; a cycle there is broken by PostgreSQL as usual and the attempt retried): the
+ * replay's own waits (the copy's foreign key checks on referenced rows), a second statement that takes a lock of its
+ * own (materialized views are locked by their DROP), LOCK TABLE on a partitioned table (lock_timeout applies to each
+ * partition's lock), and an application role or database whose deadlock_timeout is lower than partwise's session's.
  */
 import type pg from 'pg';
 import type { Snapshot } from '../catalog/types.js';
