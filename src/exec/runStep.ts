@@ -24,6 +24,14 @@ export async function runStep(client: pg.ClientBase, step: Step, policy: RetryPo
   });
 }
 
+/** runStep, announced to the faces: step.start before, step.done with its time after; a failure is thrown as is. */
+export async function runAnnounced(client: pg.ClientBase, step: Step, policy: RetryPolicy, emit: Emit): Promise<void> {
+  emit({ type: 'step.start', step: step.id, title: step.title, statements: step.statements, locks: step.locks });
+  const t0 = Date.now();
+  await runStep(client, step, policy, emit);
+  emit({ type: 'step.done', step: step.id, title: step.title, ms: Date.now() - t0 });
+}
+
 /** A step outside a transaction (CONCURRENTLY) waits for each lock at most this long: a session setting. */
 function sessionLockTimeout(policy: Pick<RetryPolicy, 'lockTimeoutMs'>): string {
   return setStatement('lock_timeout', `${policy.lockTimeoutMs}ms`, false);

@@ -34,21 +34,24 @@ export function deferrable(ix: Index, source: TableInfo): boolean {
   return !ix.isUnique && !ix.backsConstraint && ix.isValid && !backsOwnForeignKey(ix, source);
 }
 
+/** The source's non-unique indexes (those `keep` accepts), each with its copy's name and create's statement. */
+function copyCounterparts(src: TableInfo, cfg: Config, keep: (ix: Index) => boolean): Array<{ ix: Index } & DeferredIndex> {
+  const parent = qname(cfg.schema, cfg.newTable);
+  return src.indexes.filter((i) => !i.isUnique && !i.backsConstraint && i.isValid && keep(i)).flatMap((ix) => {
+    const name = newIndexName(cfg.table, cfg.newTable, ix.name);
+    const build = indexStatement(ix, parent, name, cfg.key, []);
+    return build ? [{ ix, name, build }] : [];
+  });
+}
+
 /** The copy's non-unique indexes that match a source index and can be built again from the source's definition. */
 export function deferrableIndexes(snap: Snapshot, cfg: Config): DeferredIndex[] {
   const src = snap.source;
   const tgt = snap.target;
   if (!src || !tgt) return [];
-  const parent = qname(cfg.schema, cfg.newTable);
-  const out: DeferredIndex[] = [];
-  for (const ix of src.indexes.filter((i) => deferrable(i, src))) {
-    const name = newIndexName(cfg.table, cfg.newTable, ix.name);
-    const have = tgt.indexes.find((t) => t.name === name);
-    if (!have || have.isUnique || have.backsConstraint || have.methodAndColumns !== ix.methodAndColumns) continue;
-    const build = indexStatement(ix, parent, name, cfg.key, []);
-    if (build) out.push({ name, build });
-  }
-  return out;
+  return copyCounterparts(src, cfg, (i) => deferrable(i, src))
+    .filter(({ ix, name }) => tgt.indexes.some((t) => t.name === name && !t.isUnique && !t.backsConstraint && t.methodAndColumns === ix.methodAndColumns))
+    .map(({ name, build }) => ({ name, build }));
 }
 
 export const DEFER_LOCK = (cfg: Config): LockInfo => ({
@@ -76,15 +79,9 @@ export function buildIndexSteps(snap: Snapshot, cfg: Config): Step[] {
   const src = snap.source;
   const tgt = snap.target;
   if (!src || !tgt) return [];
-  const parent = qname(cfg.schema, cfg.newTable);
-  const steps: Step[] = [];
-  for (const ix of src.indexes.filter((i) => !i.isUnique && !i.backsConstraint && i.isValid)) {
-    const name = newIndexName(cfg.table, cfg.newTable, ix.name);
-    if (tgt.indexes.some((t) => t.name === name)) continue;
-    const build = indexStatement(ix, parent, name, cfg.key, []);
-    if (build) steps.push(buildIndexStep(cfg, { name, build }));
-  }
-  return steps;
+  return copyCounterparts(src, cfg, () => true)
+    .filter(({ name }) => !tgt.indexes.some((t) => t.name === name))
+    .map(({ name, build }) => buildIndexStep(cfg, { name, build }));
 }
 
 /** One deferred index built: its own transaction, SHARE on the copy. */

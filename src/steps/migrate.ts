@@ -30,7 +30,7 @@ import { copyGradualMode, copyOneMode } from './migrate/modePrograms.js';
 import { repairCopy } from './repairCopy.js';
 import { buildDeferredIndexes } from './migrate/buildIndexes.js';
 import { deferIndexesStep } from '../plan/deferIndexes.js';
-import { runStep } from '../exec/runStep.js';
+import { runAnnounced } from '../exec/runStep.js';
 import { readCheckpoints } from '../move/copy.js';
 import { migrateChildren } from './migrateChildren.js';
 
@@ -126,10 +126,7 @@ async function migrate(ctx: StepContext, opts: MigrateOptions, snap0: Snapshot, 
   let snap = repaired.snap;
   const defer = deferIndexes ? deferIndexesStep(snap, cfg) : null;
   if (defer) {
-    emit({ type: 'step.start', step: defer.id, title: defer.title, statements: defer.statements, locks: defer.locks });
-    const t0 = Date.now();
-    await runStep(client, defer, ctx.retry, emit);
-    emit({ type: 'step.done', step: defer.id, title: defer.title, ms: Date.now() - t0 });
+    await runAnnounced(client, defer, ctx.retry, emit);
     snap = await takeSnapshot(client, cfg);
   }
 

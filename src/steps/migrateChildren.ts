@@ -8,19 +8,14 @@
  */
 import { takeSnapshot } from '../catalog/snapshot.js';
 import type { Snapshot } from '../catalog/types.js';
-import { runStep } from '../exec/runStep.js';
+import { runAnnounced } from '../exec/runStep.js';
 import type { Step } from '../plan/types.js';
 import { childCreateStep, childIndexStep, childSyncStep } from '../plan/carryChildren.js';
 import { carriedChildren } from '../plan/planCreate.js';
 import { backfillChild, emitChild, type BackfillHooks } from '../move/childBackfill.js';
 import type { StepContext } from './context.js';
 
-async function run(ctx: StepContext, step: Step): Promise<void> {
-  ctx.emit({ type: 'step.start', step: step.id, title: step.title, statements: step.statements, locks: step.locks });
-  const t0 = Date.now();
-  await runStep(ctx.client, step, ctx.retry, ctx.emit);
-  ctx.emit({ type: 'step.done', step: step.id, title: step.title, ms: Date.now() - t0 });
-}
+const run = (ctx: StepContext, step: Step): Promise<void> => runAnnounced(ctx.client, step, ctx.retry, ctx.emit);
 
 /** How many children were carried (0 when the source has no such foreign key). Throws what `hooks.between` throws. */
 export async function migrateChildren(ctx: StepContext, snap0: Snapshot, migrationId: number, hooks: BackfillHooks): Promise<number> {

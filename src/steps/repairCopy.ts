@@ -6,7 +6,7 @@
 import { takeSnapshot } from '../catalog/snapshot.js';
 import type { Snapshot } from '../catalog/types.js';
 import { qname } from '../db/quote.js';
-import { runStep } from '../exec/runStep.js';
+import { runAnnounced } from '../exec/runStep.js';
 import { captureKeyColumns } from '../move/captureNames.js';
 import { backfillColumns } from '../move/drift.js';
 import { planCopyRepair, type CopyRepairOptions, type CopyRepairStep } from '../plan/planCopyRepair.js';
@@ -34,11 +34,7 @@ export function repairStep(cfg: Config, s: CopyRepairStep): Step {
 
 async function runRepairStep(ctx: StepContext, s: CopyRepairStep): Promise<void> {
   const { cfg, emit } = ctx;
-  const step = repairStep(cfg, s);
-  emit({ type: 'step.start', step: step.id, title: step.title, statements: step.statements, locks: step.locks });
-  const t0 = Date.now();
-  await runStep(ctx.client, step, ctx.retry, emit);
-  emit({ type: 'step.done', step: step.id, title: step.title, ms: Date.now() - t0 });
+  await runAnnounced(ctx.client, repairStep(cfg, s), ctx.retry, emit);
 }
 
 /** Makes the copy's structure the source's again. */

@@ -16,7 +16,7 @@ import { EXIT } from '../events.js';
 import { Journal } from '../journal/journal.js';
 import { captureInstalled, captureIntegrity, captureRemovalStatements, captureTriggerStep } from '../move/capture.js';
 import { recopyDiffering } from '../move/recopy.js';
-import { runStep } from '../exec/runStep.js';
+import { runAnnounced } from '../exec/runStep.js';
 import { planRollbackBeforeSwap } from '../plan/planRollback.js';
 import type { Step } from '../plan/types.js';
 import type { StepContext, StepResult } from './context.js';
@@ -139,10 +139,7 @@ async function rollbackAfterSwap(ctx: StepContext): Promise<StepResult> {
   if (bypassed.length) {
     emit({ type: 'warn', message: `${bypassed.join('; ')}: reverse capture is installed again, then every program whose rows differ is copied again into ${cfg.oldTable}` });
     const step = captureTriggerStep(cfg, 'reverse');
-    emit({ type: 'step.start', step: step.id, title: step.title, statements: step.statements, locks: step.locks });
-    const t1 = Date.now();
-    await runStep(client, step, ctx.retry, emit);
-    emit({ type: 'step.done', step: step.id, title: step.title, ms: Date.now() - t1 });
+    await runAnnounced(client, step, ctx.retry, emit);
     resynced = await recopyDiffering(client, snap, cfg, 'reverse', emit);
   }
 

@@ -5,7 +5,7 @@
  */
 import type pg from 'pg';
 import { takeSnapshot } from '../../catalog/snapshot.js';
-import { runStep } from '../../exec/runStep.js';
+import { runAnnounced } from '../../exec/runStep.js';
 import { buildIndexSteps } from '../../plan/deferIndexes.js';
 import type { Step } from '../../plan/types.js';
 import { Interrupted, type CopyRun } from './copyRun.js';
@@ -15,10 +15,7 @@ async function build(run: CopyRun, client: pg.ClientBase, step: Step): Promise<v
   const { emit, signal } = run.ctx;
   // Ctrl-C, SIGTERM, SIGHUP: no new build starts (one in progress finishes); the next migrate builds the rest
   if (signal?.aborted) throw new Interrupted();
-  emit({ type: 'step.start', step: step.id, title: step.title, statements: step.statements, locks: step.locks });
-  const t0 = Date.now();
-  await runStep(client, step, run.ctx.retry, emit);
-  emit({ type: 'step.done', step: step.id, title: step.title, ms: Date.now() - t0 });
+  await runAnnounced(client, step, run.ctx.retry, emit);
 }
 
 /** How many indexes were built. */

@@ -4,7 +4,7 @@
  */
 import type { Snapshot } from '../../catalog/types.js';
 import { qname } from '../../db/quote.js';
-import { runStep } from '../../exec/runStep.js';
+import { runAnnounced } from '../../exec/runStep.js';
 import { captureInstalled, captureIntegrity, captureSetupSteps, resetCopyCheckpoints } from '../../move/capture.js';
 import { readCheckpoints } from '../../move/copy.js';
 import { readMigrationState } from '../../state/readState.js';
@@ -31,10 +31,7 @@ export async function installCapture(ctx: StepContext, snap: Snapshot, migration
   }
   // two transactions: the log table and function first, then the triggers alone (captureSetupSteps)
   for (const step of captureSetupSteps(snap, cfg)) {
-    emit({ type: 'step.start', step: step.id, title: step.title, statements: step.statements, locks: step.locks });
-    const t0 = Date.now();
-    await runStep(client, step, ctx.retry, emit);
-    emit({ type: 'step.done', step: step.id, title: step.title, ms: Date.now() - t0 });
+    await runAnnounced(client, step, ctx.retry, emit);
   }
   return { recopy };
 }
